@@ -1,0 +1,1 @@
+"""dlt + dbt ELT for an incident/analytics JSON:API: ingestion side."""

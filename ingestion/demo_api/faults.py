@@ -1,0 +1,164 @@
+"""Injectable faults: the ways real APIs misbehave that an ELT pipeline must survive.
+
+Each fault has one name, used both as a CLI flag (``--error-rate``) and as a key of the
+runtime ``POST /_demo/faults`` body (``error_rate`` or ``error-rate``). Random faults are
+drawn from the seed and the request's URL and attempt number, so a run is reproducible.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from ingestion.demo_api.timeutil import epoch_seconds_from_iso
+
+RESOURCES = ("incidents", "dashboards")
+RETYPE_TARGETS = ("string", "int", "float", "bool", "null", "object", "array")
+ERROR_STATUSES = (500, 502, 503)
+
+
+@dataclass
+class Faults:
+    """Fault flags; the defaults mean a well-behaved API."""
+
+    error_rate: float = 0.0  # share of /v1 requests answered 500/502/503
+    error_status: int | None = None  # use this status for --error-rate instead of 500/502/503
+    slow_ms: int = 0  # delay every /v1 response
+    truncate_page: int | None = None  # cut this page's JSON body in the middle
+    html_page: int | None = None  # answer this page with 200 text/html
+    no_data_page: int | None = None  # answer this page with JSON lacking "data"
+    rename_field: list[tuple[str, str]] = field(default_factory=list)  # OLD=NEW
+    retype_field: list[tuple[str, str]] = field(default_factory=list)  # NAME=TYPE
+    fault_from_page: int = 1  # rename/retype apply from this page number on
+    duplicate_rate: float = 0.0  # repeat records of the previous page at the top of a page
+    always_429: bool = False  # every /v1 request is rate limited
+    fail_after_pages: int | None = None  # serve N pages, then 500 forever
+    fault_resource: str | None = None  # incidents|dashboards; None = both
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> Faults:
+        """Build from CLI-style or runtime keys; raises ValueError on unknown or bad values."""
+        known = {f.name for f in fields(cls)}
+        faults = cls()
+        for raw_key, value in values.items():
+            key = raw_key.replace("-", "_")
+            if key not in known:
+                raise ValueError(f"unknown fault {raw_key!r}; known: {', '.join(sorted(known))}")
+            if value is None:
+                continue
+            if key in ("rename_field", "retype_field"):
+                value = parse_pairs(key, value)
+            elif key in ("error_rate", "duplicate_rate"):
+                value = float(value)
+                if not 0.0 <= value <= 1.0:
+                    raise ValueError(f"{key} must be within [0, 1]")
+            elif key == "always_429":
+                value = bool(value)
+            elif key == "fault_resource":
+                if value not in RESOURCES:
+                    raise ValueError(f"fault_resource must be one of {RESOURCES}")
+            else:
+                value = int(value)
+            setattr(faults, key, value)
+        return faults
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["rename_field"] = [f"{a}={b}" for a, b in self.rename_field]
+        data["retype_field"] = [f"{a}={b}" for a, b in self.retype_field]
+        return data
+
+    def applies_to(self, resource: str) -> bool:
+        return self.fault_resource is None or self.fault_resource == resource
+
+    @property
+    def mutates_records(self) -> bool:
+        return bool(self.rename_field or self.retype_field)
+
+
+def parse_pairs(name: str, value: Any) -> list[tuple[str, str]]:
+    """``"a=b"``, ``["a=b", "c=d"]`` or ``{"a": "b"}`` -> ``[("a", "b"), ...]``."""
+    if isinstance(value, Mapping):
+        items = [f"{k}={v}" for k, v in value.items()]
+    elif isinstance(value, str):
+        items = [value]
+    else:
+        items = list(value)
+    pairs = []
+    for item in items:
+        left, sep, right = str(item).partition("=")
+        if not sep or not left or not right:
+            raise ValueError(f"{name} wants OLD=NEW pairs, got {item!r}")
+        if name == "retype_field" and right not in RETYPE_TARGETS:
+            raise ValueError(f"retype_field type must be one of {RETYPE_TARGETS}, got {right!r}")
+        pairs.append((left, right))
+    return pairs
+
+
+def error_status_for(faults: Faults, seed: int, url: str, attempt: int) -> int | None:
+    """The error status to answer this request with under ``--error-rate``, or None.
+
+    Drawn from (seed, URL, attempt): a retried URL gets a fresh, reproducible draw.
+    """
+    if faults.error_rate <= 0:
+        return None
+    rng = random.Random(f"demo-api/fault/{seed}/{url}/{attempt}")
+    if rng.random() >= faults.error_rate:
+        return None
+    return faults.error_status or rng.choice(ERROR_STATUSES)
+
+
+def duplicates_for(faults: Faults, seed: int, resource: str, page: int, previous: list) -> list:
+    """Records of the previous page to repeat at the top of ``page`` (shifted-data fault)."""
+    if faults.duplicate_rate <= 0 or page <= 1 or not previous:
+        return []
+    rng = random.Random(f"demo-api/duplicate/{seed}/{resource}/{page}")
+    return [item for item in previous if rng.random() < faults.duplicate_rate]
+
+
+def _retype(value: Any, target: str) -> Any:
+    if target == "null":
+        return None
+    if target == "string":
+        if value is None or isinstance(value, str):
+            return value
+        return (
+            json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
+        )
+    if target in ("int", "float"):
+        number: float
+        if isinstance(value, str):
+            try:
+                number = float(value)
+            except ValueError:
+                try:
+                    number = epoch_seconds_from_iso(value)
+                except ValueError:
+                    number = len(value)
+        elif isinstance(value, bool | int | float):
+            number = value
+        elif value is None:
+            number = 0
+        else:
+            number = len(value)
+        return int(number) if target == "int" else float(number)
+    if target == "bool":
+        return bool(value)
+    if target == "object":
+        return {"value": value}
+    return [value]
+
+
+def mutate_attributes(faults: Faults, record: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``record`` with attributes renamed/retyped as the faults say."""
+    attributes = dict(record.get("attributes", {}))
+    for name, target in faults.retype_field:
+        if name in attributes:
+            attributes[name] = _retype(attributes[name], target)
+    for old, new in faults.rename_field:
+        if old in attributes:
+            attributes[new] = attributes.pop(old)
+    return {**record, "attributes": attributes}

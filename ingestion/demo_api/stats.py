@@ -1,0 +1,56 @@
+"""Request counters the tests read back through ``GET /_demo/stats``.
+
+Tests assert on what the client did (how many pages, which cursors it sent, how often it
+was throttled), not only on what it loaded; these counters are that evidence.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from typing import Any
+from urllib.parse import unquote
+
+
+class RequestStats:
+    """Counts of /v1 requests by path and status, pages served, and the query strings sent.
+
+    Query strings are kept percent-decoded (``page[size]=5``) so tests can read them.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._by_path: Counter[str] = Counter()
+            self._by_status: Counter[int] = Counter()
+            self._pages: Counter[str] = Counter()
+            self._queries: dict[str, list[str]] = {"incidents": [], "dashboards": []}
+
+    def record(self, path: str, status: int, resource: str | None, query: str, page: bool) -> None:
+        """One finished /v1 request; ``page`` is True for a 200 list response."""
+        with self._lock:
+            self._by_path[path] += 1
+            self._by_status[status] += 1
+            if resource is not None:
+                self._queries[resource].append(unquote(query))
+                if page:
+                    self._pages[resource] += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "requests_total": sum(self._by_path.values()),
+                "requests_by_path": dict(self._by_path),
+                "requests_by_status": {str(k): v for k, v in sorted(self._by_status.items())},
+                "rate_limited": self._by_status.get(429, 0),
+                "pages_served": {
+                    "incidents": self._pages["incidents"],
+                    "dashboards": self._pages["dashboards"],
+                    "total": sum(self._pages.values()),
+                },
+                "incident_queries": list(self._queries["incidents"]),
+                "dashboard_queries": list(self._queries["dashboards"]),
+            }

@@ -1,0 +1,235 @@
+"""The HTTP session the REST API source talks through: retries, rate limits, throttling, auth.
+
+dlt's default client retries 429 and 5xx, but it ignores `RateLimit-Reset` (all the reference
+API sends with a 429), does not slow down before the limit, and would follow a `links.next`
+to any host with the bearer token attached. This session does those three things and counts
+what happened, so the end-of-run summary can report pages, retries and 429s.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import requests
+from requests.hooks import dispatch_hook
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+AUTH_STATUSES = frozenset({401, 403})
+
+
+class ApiError(Exception):
+    """A failure talking to the API, with a message meant for the person running the ELT."""
+
+
+class ApiAuthError(ApiError):
+    """The API refused the token (401/403): retrying cannot help."""
+
+
+class ForeignHostError(ApiError):
+    """A request (usually a `links.next`) pointed away from the configured API host."""
+
+
+@dataclass
+class RetryPolicy:
+    """How hard to try. Defaults are the seed's: 2 retries (3 attempts), backoff factor 5."""
+
+    max_attempts: int = 3
+    backoff_factor: float = 5.0
+    max_delay: float = 60.0
+    timeout: float = 60.0
+    throttle: bool = True
+
+    def backoff(self, attempt: int) -> float:
+        """Exponential wait before retry number `attempt` (1-based): factor * 2**(attempt-1)."""
+        return min(self.max_delay, self.backoff_factor * 2 ** (attempt - 1))
+
+
+@dataclass
+class HttpStats:
+    """Counters of one run; thread-safe enough for dlt's (single-threaded) extract."""
+
+    requests: Counter = field(default_factory=Counter)  # by path
+    statuses: Counter = field(default_factory=Counter)
+    retries: int = 0
+    rate_limited: int = 0
+    waited_seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "requests": dict(self.requests),
+            "statuses": {str(k): v for k, v in self.statuses.items()},
+            "retries": self.retries,
+            "rate_limited": self.rate_limited,
+            "waited_seconds": round(self.waited_seconds, 3),
+        }
+
+
+def retry_after_seconds(response: requests.Response, now: float | None = None) -> float | None:
+    """The server's own hint of when to come back, if it gives one.
+
+    `Retry-After` (seconds or an HTTP date) wins; otherwise `RateLimit-Reset`, which the
+    reference API sends as UTC epoch seconds (small values are read as delta-seconds, as in
+    the IETF RateLimit draft).
+    """
+    now = time.time() if now is None else now
+    header = response.headers.get("Retry-After")
+    if header:
+        header = header.strip()
+        if header.isdigit():
+            return float(header)
+        parsed = email.utils.parsedate_tz(header)
+        if parsed is not None:
+            return max(0.0, email.utils.mktime_tz(parsed) - now)
+    return seconds_until_reset(response, now)
+
+
+def seconds_until_reset(response: requests.Response, now: float) -> float | None:
+    """Seconds until `RateLimit-Reset`: epoch seconds, or delta-seconds when small."""
+    reset = _header_float(response, "RateLimit-Reset")
+    if reset is None:
+        return None
+    return max(0.0, reset - now) if reset > 1_000_000_000 else max(0.0, reset)
+
+
+def _header_float(response: requests.Response, name: str) -> float | None:
+    try:
+        return float(response.headers[name])
+    except (KeyError, ValueError):
+        return None
+
+
+class ApiSession(requests.Session):
+    """A `requests.Session` that retries, waits on rate limits and guards the token.
+
+    dlt's `RESTClient` calls `send()` once per page; everything here happens inside that
+    call, so the REST source config stays pure data.
+    """
+
+    def __init__(
+        self,
+        allowed_base_url: str,
+        policy: RetryPolicy | None = None,
+        sleep=time.sleep,
+        clock=time.time,
+    ) -> None:
+        super().__init__()
+        parts = urlsplit(allowed_base_url)
+        self.allowed_origin = (parts.scheme, parts.netloc)
+        self.policy = policy or RetryPolicy()
+        self.stats = HttpStats()
+        self._sleep = sleep
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._next_slot = 0.0  # earliest time the throttle lets the next request go
+
+    # -- the one entry point dlt uses --------------------------------------------------------
+    def send(self, request: requests.PreparedRequest, **kwargs) -> requests.Response:
+        self._check_origin(request.url)
+        kwargs.setdefault("timeout", self.policy.timeout)
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.policy.timeout
+        hooks = request.hooks
+        request.hooks = {"response": []}  # run the caller's hooks once, on the final answer
+        path = urlsplit(request.url).path
+        attempt = 0
+        while True:
+            attempt += 1
+            self._throttle()
+            self.stats.requests[path] += 1
+            try:
+                response = super().send(request, **kwargs)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                if attempt >= self.policy.max_attempts:
+                    raise ApiError(_connection_message(request.url, exc)) from None
+                self._wait(self.policy.backoff(attempt))
+                continue
+            self.stats.statuses[response.status_code] += 1
+            self._observe_rate_limit(response)
+            if response.status_code in AUTH_STATUSES:
+                raise ApiAuthError(
+                    f"the API rejected the token (HTTP {response.status_code} from {path}):"
+                    " set api_key (env API_KEY)"
+                )
+            if response.status_code not in RETRY_STATUSES:
+                break
+            if response.status_code == 429:
+                self.stats.rate_limited += 1
+            if attempt >= self.policy.max_attempts:
+                raise ApiError(_give_up_message(response, path, attempt))
+            hint = retry_after_seconds(response, self._clock())
+            self._wait(self.policy.backoff(attempt) if hint is None else hint)
+        request.hooks = hooks
+        return dispatch_hook("response", hooks, response, **kwargs)
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _check_origin(self, url: str) -> None:
+        parts = urlsplit(url)
+        if (parts.scheme, parts.netloc) != self.allowed_origin:
+            raise ForeignHostError(
+                f"refusing to send the API token to {parts.scheme}://{parts.netloc}: it is not"
+                " the configured base_url host (a pagination link pointed elsewhere)"
+            )
+
+    def _wait(self, seconds: float) -> None:
+        seconds = max(0.0, min(seconds, self.policy.max_delay))
+        self.stats.retries += 1
+        self.stats.waited_seconds += seconds
+        if seconds:
+            self._sleep(seconds)
+
+    def _observe_rate_limit(self, response: requests.Response) -> None:
+        """Spread the remaining budget over the time left in the window.
+
+        With `remaining` requests allowed until `reset`, pacing at (reset - now) / remaining
+        keeps a long run just under the limit instead of bursting into 429s.
+        """
+        if not self.policy.throttle:
+            return
+        remaining = _header_float(response, "RateLimit-Remaining")
+        if remaining is None:
+            return
+        wait = seconds_until_reset(response, self._clock())
+        if wait is None:
+            return
+        with self._lock:
+            now = self._clock()
+            # pace only when the budget is getting tight; leave headroom for bursts otherwise
+            limit = _header_float(response, "RateLimit-Limit") or remaining
+            if remaining > max(1.0, 0.5 * limit):
+                self._next_slot = 0.0
+                return
+            interval = wait / max(remaining, 1.0)
+            self._next_slot = now + min(interval, self.policy.max_delay)
+
+    def _throttle(self) -> None:
+        with self._lock:
+            delay = self._next_slot - self._clock()
+        if delay > 0:
+            self.stats.waited_seconds += delay
+            self._sleep(delay)
+
+
+def _connection_message(url: str, exc: Exception) -> str:
+    parts = urlsplit(url)
+    kind = "timed out" if isinstance(exc, requests.Timeout) else "could not connect"
+    return (
+        f"the API at {parts.scheme}://{parts.netloc} {kind} after all retries:"
+        " check base_url and the network, then rerun"
+    )
+
+
+def _give_up_message(response: requests.Response, path: str, attempts: int) -> str:
+    if response.status_code == 429:
+        return (
+            f"the API kept rate-limiting {path} (HTTP 429) after {attempts} attempts:"
+            " wait a few minutes or raise runtime.request_max_attempts, then rerun"
+        )
+    return (
+        f"the API answered HTTP {response.status_code} on {path} after {attempts} attempts:"
+        " the server is failing, rerun later"
+    )

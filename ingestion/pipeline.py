@@ -1,0 +1,307 @@
+"""One ELT run: extract, normalize and load the API into DuckDB, then dbt through dlt's runner.
+
+The steps are called one by one (not `pipeline.run`) so each is timed for the summary and so
+that a package left behind by a failed run is finished before new data is extracted: dlt
+keeps it, with the incremental state it carries, until it loads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import dlt
+from dlt.common.runners import Venv
+from dlt.helpers.dbt import create_runner
+from dlt.helpers.dbt.exceptions import DBTProcessingError
+
+from ingestion.http import ApiSession, RetryPolicy
+from ingestion.publish import BUILD_SUFFIX, publish
+from ingestion.runs import elt_lock, record_run, wait_for_warehouse
+from ingestion.settings import PIPELINE_NAME, RAW_DATASET, REPO_ROOT, Settings, read_api_key
+from ingestion.source import analytics_api_source
+
+LOADER_FILE_FORMAT = "parquet"  # dlt's default for DuckDB (SQL insert text) is ~25x slower
+DBT_PROFILE = "analytics"
+
+
+class ConfigurationError(Exception):
+    """The run cannot start: a setting is missing or contradictory."""
+
+
+class TransformError(Exception):
+    """dbt failed: a model did not build or a data test found bad rows."""
+
+    def __init__(self, message: str, results: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.results = results
+
+
+@dataclass
+class StepTimer:
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextlib.contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+
+
+@dataclass
+class RunSummary:
+    """What one run did, for the person who ran it."""
+
+    base_url: str
+    used_demo_api: bool
+    duckdb_path: str
+    pages: dict[str, int]
+    rows: dict[str, int]
+    http: dict[str, Any]
+    dbt: list[dict[str, Any]]
+    seconds: dict[str, float]
+    cursors: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def models_built(self) -> int:
+        return sum(1 for r in self.dbt if r["kind"] == "model" and r["status"] == "success")
+
+    @property
+    def tests_passed(self) -> int:
+        return sum(1 for r in self.dbt if r["kind"] == "test" and r["status"] == "pass")
+
+    def render(self) -> str:
+        source = "demo API" if self.used_demo_api else self.base_url
+        lines = [f"ELT finished: {source} -> {self.duckdb_path}"]
+        for resource in sorted(set(self.pages) | {r for r in self.rows if "__" not in r}):
+            children = {t: n for t, n in self.rows.items() if t.startswith(f"{resource}__")}
+            child_text = "".join(f", {n} {t}" for t, n in sorted(children.items()))
+            lines.append(
+                f"  {resource:<12} {self.pages.get(resource, 0):>6} pages"
+                f" {self.rows.get(resource, 0):>8} rows{child_text}"
+            )
+        lines.append(
+            f"  http         {sum(self.pages.values())} requests, {self.http['retries']} retries,"
+            f" {self.http['rate_limited']} rate-limited (429)"
+        )
+        lines.append(
+            f"  dbt          {self.models_built} models built, {self.tests_passed} tests passed"
+        )
+        steps = ", ".join(f"{name} {secs:.1f}s" for name, secs in self.seconds.items())
+        lines.append(f"  seconds      {steps}")
+        return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def api_endpoint(settings: Settings) -> Iterator[tuple[str, str]]:
+    """Yield (base_url, token): the configured API, or the bundled demo API on loopback."""
+    if settings.uses_demo_api:
+        from ingestion.demo_api import run_demo_api
+
+        with run_demo_api(
+            seed=settings.demo_seed,
+            incidents=settings.demo_incidents,
+            dashboards=settings.demo_dashboards,
+            state_dir=settings.demo_state_dir,
+        ) as api:
+            yield api.base_url, api.token
+        return
+    token = read_api_key()
+    if not token:
+        raise ConfigurationError(
+            "no API token: set api_key in .dlt/secrets.toml or env API_KEY"
+            " (or unset base_url to use the demo API)"
+        )
+    yield settings.base_url, token
+
+
+def make_pipeline(settings: Settings) -> dlt.Pipeline:
+    return dlt.pipeline(
+        pipeline_name=PIPELINE_NAME,
+        destination=dlt.destinations.duckdb(credentials=settings.duckdb_path),
+        dataset_name=RAW_DATASET,
+        pipelines_dir=settings.pipelines_dir,
+    )
+
+
+def retry_policy(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(
+        max_attempts=settings.request_max_attempts,
+        backoff_factor=settings.request_backoff_factor,
+        max_delay=settings.request_max_retry_delay,
+        timeout=settings.request_timeout,
+    )
+
+
+def load(
+    pipeline: dlt.Pipeline,
+    source: Any,
+    timer: StepTimer,
+    full_refresh: bool = False,
+) -> dict[str, int]:
+    """Extract, normalize, load; returns rows per table of this run's packages."""
+    rows: dict[str, int] = {}
+    if pipeline.has_pending_data:  # a previous run died after extract: finish it first
+        with timer.step("recover"):
+            pipeline.normalize()
+            pipeline.load()
+    with timer.step("extract"):
+        pipeline.extract(
+            source,
+            refresh="drop_sources" if full_refresh else None,
+            loader_file_format=LOADER_FILE_FORMAT,
+        )
+    with timer.step("normalize"):
+        info = pipeline.normalize()
+    for table, count in info.row_counts.items():
+        if not table.startswith("_dlt"):
+            rows[table] = rows.get(table, 0) + count
+    with timer.step("load"):
+        pipeline.load()
+    return rows
+
+
+def dbt_runner(pipeline: dlt.Pipeline):
+    """dlt's dbt runner on the root dbt project, with the project's own profiles.yml.
+
+    dlt's built-in profile for DuckDB loads network extensions; ours does not, and it is the
+    same profile `dbt docs serve` uses. The runner exports the destination credentials as
+    DLT__CREDENTIALS__* for the profile to read.
+    """
+    with pipeline.destination_client() as client:
+        config = client.config
+    return create_runner(
+        Venv.restore_current(),
+        config,
+        working_dir=pipeline.working_dir,
+        package_location=str(REPO_ROOT),
+        package_profiles_dir=str(REPO_ROOT),
+        package_profile_name=DBT_PROFILE,
+    )
+
+
+def transform(pipeline: dlt.Pipeline, full_refresh: bool = False) -> list[dict[str, Any]]:
+    """One `dbt build` (seeds, models and tests in DAG order) through dlt's runner.
+
+    dlt's runner offers run/test/run_all (four dbt processes); one build is one process and
+    runs each model's tests before its children are built. Everything is built into the
+    `__build` schemas; `publish` makes it visible only once all of it passed.
+    """
+    runner = dbt_runner(pipeline)
+    args = ["--full-refresh"] if full_refresh else []
+    variables = runner._get_package_vars({"schema_suffix": BUILD_SUFFIX})
+    try:
+        results = runner._run_dbt_command("build", args, variables)
+    except DBTProcessingError as err:
+        parsed = _results(err.run_results)
+        raise TransformError(_describe_dbt_failure(parsed, err), parsed) from None
+    return _results(results)
+
+
+def _results(results: Any) -> list[dict[str, Any]]:
+    out = []
+    for r in results or []:
+        status = str(r.status)
+        kind = "test" if status in {"pass", "fail", "warn"} else "model"
+        out.append(
+            {
+                "name": r.model_name,
+                "status": status,
+                "kind": kind,
+                "message": r.message,
+                "seconds": r.time,
+            }
+        )
+    return out
+
+
+def _describe_dbt_failure(results: list[dict[str, Any]], err: DBTProcessingError) -> str:
+    failed = [r for r in results if r["status"] in {"fail", "error"}]
+    if not failed:
+        return f"dbt {err.command} failed: {err.dbt_results}"
+    first = failed[0]
+    more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+    return f"dbt: {first['name']} {first['status']}: {first['message']}{more}"
+
+
+def incremental_cursors(pipeline: dlt.Pipeline) -> dict[str, Any]:
+    """The stored `last_value` of each incremental resource, as dlt's state holds it."""
+    try:
+        resources = pipeline.state.get("sources", {}).get(pipeline.default_schema_name, {})
+    except Exception:  # no state yet
+        return {}
+    cursors = {}
+    for name, state in resources.get("resources", {}).items():
+        for cursor in state.get("incremental", {}).values():
+            cursors[name] = cursor.get("last_value")
+    return cursors
+
+
+def run_elt(settings: Settings, full_refresh: bool = False) -> RunSummary:
+    """One whole run under the warehouse lock; every outcome lands in the run ledger."""
+    with elt_lock(settings.duckdb_path):
+        wait_for_warehouse(settings.duckdb_path, settings.lock_wait_seconds)
+        pipeline = make_pipeline(settings)
+        record = {
+            "run_id": uuid.uuid4().hex,
+            "started_at": datetime.now(UTC),
+            "source": "demo API" if settings.uses_demo_api else settings.base_url,
+            "full_refresh": full_refresh,
+            "cursor_before": incremental_cursors(pipeline),
+        }
+        try:
+            summary = _run(settings, pipeline, full_refresh)
+        except BaseException as exc:
+            from ingestion.errors import explain
+
+            _record(pipeline, record | {"status": "failed", "error": explain(exc)})
+            raise
+        _record(
+            pipeline,
+            record
+            | {
+                "status": "success",
+                "rows": summary.rows,
+                "pages": summary.pages,
+                "cursor_after": summary.cursors,
+            },
+        )
+        return summary
+
+
+def _record(pipeline: dlt.Pipeline, record: dict[str, Any]) -> None:
+    """Best effort: a ledger that cannot be written must not hide the run's own outcome."""
+    record = record | {"finished_at": datetime.now(UTC)}
+    with contextlib.suppress(Exception), pipeline.sql_client() as client:
+        record_run(client, record)
+
+
+def _run(settings: Settings, pipeline: dlt.Pipeline, full_refresh: bool) -> RunSummary:
+    timer = StepTimer()
+    with api_endpoint(settings) as (base_url, token):
+        session = ApiSession(base_url, retry_policy(settings))
+        source = analytics_api_source(settings, base_url, token, session)
+        rows = load(pipeline, source, timer, full_refresh=full_refresh)
+    with timer.step("dbt"):
+        dbt_results = transform(pipeline, full_refresh=full_refresh)
+    with timer.step("publish"), pipeline.sql_client() as client:
+        publish(client)
+    pages = {path.rstrip("/").rsplit("/", 1)[-1]: n for path, n in session.stats.requests.items()}
+    return RunSummary(
+        base_url=base_url,
+        used_demo_api=settings.uses_demo_api,
+        duckdb_path=settings.duckdb_path,
+        pages=pages,
+        rows=rows,
+        http=session.stats.as_dict(),
+        dbt=dbt_results,
+        seconds=timer.seconds,
+        cursors=incremental_cursors(pipeline),
+    )

@@ -1,0 +1,159 @@
+"""The REST API source: the seed's `rest_api_source` config, made valid on dlt, as data.
+
+What changed from the seed document, and why (see ../shared/reference/facts.md):
+- `error_handler` is not an endpoint key in dlt; retries live in the HTTP session
+  (`ingestion.http.ApiSession`), configured by dlt's standard `runtime.request_*` settings.
+- The `page_number` paginator takes no `limit_param`/`limit`: the page size is an endpoint
+  param (`page[size]`), and paging starts at 1 and stops at `meta.total_pages`.
+Everything else is the seed's intent: bearer token from `dlt.secrets["api_key"]`, JSON:API
+`data` envelope, merge on `id`. Adding a resource is adding an entry to `RESOURCES`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dlt.sources.rest_api import rest_api_source
+from dlt.sources.rest_api.typing import RESTAPIConfig
+
+from ingestion.http import ApiSession
+from ingestion.records import check_record
+from ingestion.settings import SOURCE_NAME, Settings
+
+
+def _column(data_type: str, nullable: bool = True) -> dict[str, Any]:
+    """A fresh hint dict per column: dlt writes the column name into the dict it is given."""
+    return {"data_type": data_type, "nullable": nullable}
+
+
+# Columns the staging models rely on. Declaring them means they exist (typed) even when a
+# page carries only nulls for them, and `check_record` rejects a record that renamed or
+# retyped one, before anything is loaded.
+INCIDENT_COLUMNS: dict[str, dict[str, Any]] = {
+    "id": _column("text", nullable=False),
+    "type": _column("text"),
+    "attributes__sequential_id": _column("bigint"),
+    "attributes__title": _column("text"),
+    "attributes__slug": _column("text"),
+    "attributes__summary": _column("text"),
+    "attributes__kind": _column("text"),
+    "attributes__status": _column("text"),
+    "attributes__private": _column("bool"),
+    "attributes__source": _column("text"),
+    "attributes__url": _column("text"),
+    # free-form key/value labels: one JSON column, not a column per key
+    "attributes__labels": _column("json"),
+    "attributes__severity__data__id": _column("text"),
+    "attributes__severity__data__type": _column("text"),
+    "attributes__severity__data__attributes__name": _column("text"),
+    "attributes__severity__data__attributes__slug": _column("text"),
+    "attributes__severity__data__attributes__description": _column("text"),
+    "attributes__severity__data__attributes__severity": _column("text"),
+    "attributes__severity__data__attributes__color": _column("text"),
+    "attributes__severity__data__attributes__position": _column("bigint"),
+    "attributes__severity__data__attributes__created_at": _column("timestamp"),
+    "attributes__severity__data__attributes__updated_at": _column("timestamp"),
+    "attributes__created_at": _column("timestamp"),
+    "attributes__updated_at": _column("timestamp"),
+    "attributes__started_at": _column("timestamp"),
+    "attributes__detected_at": _column("timestamp"),
+    "attributes__acknowledged_at": _column("timestamp"),
+    "attributes__mitigated_at": _column("timestamp"),
+    "attributes__resolved_at": _column("timestamp"),
+    "attributes__closed_at": _column("timestamp"),
+    "attributes__cancelled_at": _column("timestamp"),
+}
+
+DASHBOARD_COLUMNS: dict[str, dict[str, Any]] = {
+    "id": _column("text", nullable=False),
+    "type": _column("text"),
+    "attributes__team_id": _column("bigint"),
+    "attributes__user_id": _column("bigint"),
+    "attributes__name": _column("text"),
+    "attributes__description": _column("text"),
+    "attributes__owner": _column("text"),
+    "attributes__public": _column("bool"),
+    "attributes__range": _column("text"),
+    "attributes__period": _column("text"),
+    "attributes__auto_refresh": _column("bool"),
+    "attributes__color": _column("text"),
+    "attributes__icon": _column("text"),
+    "attributes__created_at": _column("timestamp"),
+    "attributes__updated_at": _column("timestamp"),
+}
+
+
+def resources(settings: Settings) -> list[dict[str, Any]]:
+    """The API's resources. A new endpoint is one more dict here (or in a caller's list)."""
+    return [
+        {
+            "name": "dashboards",
+            # The API has no filter on dashboards, so every run is a full scan; scd2 uses
+            # that: a changed dashboard gets a new version, a vanished one is retired.
+            "write_disposition": {"disposition": "merge", "strategy": "scd2"},
+            "endpoint": {"path": "dashboards"},
+            "columns": DASHBOARD_COLUMNS,
+            "processing_steps": [{"map": check_record("dashboards", DASHBOARD_COLUMNS)}],
+        },
+        {
+            "name": "incidents",
+            "endpoint": {
+                "path": "incidents",
+                "params": {
+                    "sort": "updated_at",
+                    "filter[updated_at][gte]": "{incremental.start_value}",
+                },
+                "incremental": {
+                    "cursor_path": "attributes.updated_at",
+                    "initial_value": settings.initial_updated_at,
+                    "lag": settings.lag_seconds,
+                },
+            },
+            "columns": INCIDENT_COLUMNS,
+            "processing_steps": [{"map": check_record("incidents", INCIDENT_COLUMNS)}],
+        },
+    ]
+
+
+def build_config(
+    settings: Settings,
+    base_url: str,
+    api_key: str,
+    session: ApiSession,
+    extra_resources: list[dict[str, Any]] | None = None,
+) -> RESTAPIConfig:
+    """The whole source as one config dict: the seed's shape, valid on dlt."""
+    return {
+        "client": {
+            "base_url": base_url,
+            "auth": {"type": "bearer", "token": api_key},
+            "session": session,
+            "paginator": {
+                "type": "page_number",
+                "page_param": "page[number]",
+                "base_page": 1,
+                "total_path": "meta.total_pages",
+            },
+        },
+        "resource_defaults": {
+            "primary_key": "id",
+            "write_disposition": "merge",
+            "endpoint": {
+                "data_selector": "data",
+                "params": {"page[size]": settings.page_size},
+            },
+        },
+        "resources": [*resources(settings), *(extra_resources or [])],
+    }
+
+
+def analytics_api_source(
+    settings: Settings,
+    base_url: str,
+    api_key: str,
+    session: ApiSession,
+    extra_resources: list[dict[str, Any]] | None = None,
+):
+    """The dlt source object for one run."""
+    config = build_config(settings, base_url, api_key, session, extra_resources)
+    return rest_api_source(config, name=SOURCE_NAME)

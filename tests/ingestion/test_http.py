@@ -1,0 +1,144 @@
+"""The HTTP session: the seed's retry policy, rate-limit waits, throttling, the token guard."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from ingestion.http import (
+    ApiAuthError,
+    ApiError,
+    ApiSession,
+    ForeignHostError,
+    RetryPolicy,
+    retry_after_seconds,
+)
+from tests.ingestion.jsonapi_server import Scripted, jsonapi_server
+from tests.ingestion.records_factory import dashboard
+
+NOW = 1_800_000_000.0
+
+
+class FakeClock:
+    """Records every wait instead of sleeping, so retry tests take no time."""
+
+    def __init__(self) -> None:
+        self.now = NOW
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(round(seconds, 3))
+        self.now += seconds
+
+    def time(self) -> float:
+        return self.now
+
+
+def session_for(server, clock: FakeClock, **policy) -> ApiSession:
+    session = ApiSession(
+        server.base_url,
+        RetryPolicy(**({"timeout": 5} | policy)),
+        sleep=clock.sleep,
+        clock=clock.time,
+    )
+    session.headers["Authorization"] = "Bearer fixture-token"
+    return session
+
+
+def get(session: ApiSession, server) -> requests.Response:
+    return session.get(server.base_url + "dashboards")
+
+
+@pytest.fixture
+def server():
+    with jsonapi_server({"dashboards": [dashboard(1)]}) as server:
+        yield server
+
+
+def test_429_is_retried_with_the_seeds_backoff_factor(server):
+    clock = FakeClock()
+    server.state.script = [Scripted(429), Scripted(429)]
+    response = get(session_for(server, clock), server)
+    assert response.status_code == 200
+    assert clock.sleeps == [5.0, 10.0]  # factor 5 * 2**(attempt-1)
+
+
+def test_429_gives_up_after_two_retries_with_a_clear_message(server):
+    clock = FakeClock()
+    server.state.script = [Scripted(429)] * 3
+    with pytest.raises(ApiError, match=r"kept rate-limiting .* after 3 attempts"):
+        get(session_for(server, clock), server)
+    assert len(server.state.requests) == 3
+
+
+def test_retry_after_header_sets_the_wait(server):
+    clock = FakeClock()
+    server.state.script = [Scripted(429, {"Retry-After": "7"})]
+    get(session_for(server, clock), server)
+    assert clock.sleeps == [7.0]
+
+
+def test_ratelimit_reset_epoch_sets_the_wait_when_there_is_no_retry_after(server):
+    clock = FakeClock()
+    server.state.script = [Scripted(429, {"RateLimit-Reset": str(int(NOW) + 12)})]
+    get(session_for(server, clock), server)
+    assert clock.sleeps == [12.0]
+
+
+def test_no_wait_is_longer_than_the_configured_cap(server):
+    clock = FakeClock()
+    server.state.script = [Scripted(429, {"Retry-After": "3600"})]
+    get(session_for(server, clock, max_delay=30.0), server)
+    assert clock.sleeps == [30.0]
+
+
+def test_5xx_is_retried_then_fails_clearly(server):
+    clock = FakeClock()
+    server.state.script = [Scripted(503)] * 3
+    with pytest.raises(ApiError, match=r"HTTP 503 .* after 3 attempts"):
+        get(session_for(server, clock, backoff_factor=1.0), server)
+    assert clock.sleeps == [1.0, 2.0]
+
+
+def test_401_fails_at_once_without_retrying(server):
+    clock = FakeClock()
+    server.state.script = [Scripted(401)]
+    with pytest.raises(ApiAuthError, match="set api_key"):
+        get(session_for(server, clock), server)
+    assert clock.sleeps == []
+
+
+def test_connection_refused_is_retried_then_named(server):
+    clock = FakeClock()
+    session = session_for(server, clock, backoff_factor=0.0)
+    session.allowed_origin = ("http", "127.0.0.1:9")
+    with pytest.raises(ApiError, match="could not connect"):
+        session.get("http://127.0.0.1:9/v1/dashboards")
+
+
+def test_the_token_is_never_sent_to_another_host(server):
+    session = session_for(server, FakeClock())
+    with pytest.raises(ForeignHostError, match="refusing to send the API token"):
+        session.get("http://127.0.0.2:1/v1/dashboards?page[number]=2")
+    assert server.state.requests == []
+
+
+def test_throttle_paces_requests_when_the_budget_runs_low(server):
+    clock = FakeClock()
+    headers = {
+        "RateLimit-Limit": "100",
+        "RateLimit-Remaining": "10",
+        "RateLimit-Reset": str(int(NOW) + 20),
+    }
+    server.state.script = [Scripted(200, headers, b'{"data": []}')]
+    session = session_for(server, clock)
+    get(session, server)
+    get(session, server)
+    assert clock.sleeps == [2.0]  # 20 s left for 10 requests
+
+
+def test_retry_after_accepts_an_http_date():
+    response = requests.Response()
+    response.headers["Retry-After"] = "Fri, 15 Jan 2027 08:00:30 GMT"
+    now = 1_800_000_000.0  # 2027-01-15T08:00:00Z
+    assert retry_after_seconds(response, now) == 30.0
