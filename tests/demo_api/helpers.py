@@ -1,0 +1,36 @@
+"""HTTP helpers shared by the demo API tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from ingestion.demo_api import DemoAPI
+
+
+def get(session: requests.Session, api: DemoAPI, resource: str, **params: Any) -> requests.Response:
+    return session.get(api.base_url + resource, params=params, timeout=30)
+
+
+def fetch_all(
+    session: requests.Session, api: DemoAPI, resource: str, **params: Any
+) -> list[dict[str, Any]]:
+    """Every record of a list endpoint, following meta.next_page."""
+    records: list[dict[str, Any]] = []
+    number = 1
+    while True:
+        response = get(session, api, resource, **{**params, "page[number]": number})
+        response.raise_for_status()
+        body = response.json()
+        records.extend(body["data"])
+        if body["meta"]["next_page"] is None:
+            return records
+        number = body["meta"]["next_page"]
+
+
+def authed(api: DemoAPI) -> requests.Session:
+    """A session that sends the server's bearer token (use as a context manager)."""
+    session = requests.Session()
+    session.headers.update(api.headers)
+    return session
