@@ -1,0 +1,108 @@
+-- Staging keeps every current raw row: one incident per raw incident, one
+-- dashboard per distinct raw dashboard id (all scd2 versions collapse into the
+-- latest), and every child row whose parent incident exists. Returns the
+-- tables whose counts differ.
+
+with
+
+expected as (
+
+    select
+        'incidents' as entity,
+        count(*) as row_count
+    from {{ source('analytics_api', 'incidents') }}
+
+    union all
+
+    select
+        'dashboards' as entity,
+        count(distinct id) as row_count
+    from {{ source('analytics_api', 'dashboards') }}
+
+    union all
+
+    select
+        'services' as entity,
+        count(*) as row_count
+    from {{ source('analytics_api', 'incidents__attributes__services') }} as child_rows
+    where
+        exists (
+            select 1 as has_parent
+            from {{ source('analytics_api', 'incidents') }} as parents
+            where parents._dlt_id = child_rows._dlt_root_id
+        )
+
+    union all
+
+    select
+        'environments' as entity,
+        count(*) as row_count
+    from {{ source('analytics_api', 'incidents__attributes__environments') }} as child_rows
+    where
+        exists (
+            select 1 as has_parent
+            from {{ source('analytics_api', 'incidents') }} as parents
+            where parents._dlt_id = child_rows._dlt_root_id
+        )
+
+    union all
+
+    select
+        'groups' as entity,
+        count(*) as row_count
+    from {{ source('analytics_api', 'incidents__attributes__groups') }} as child_rows
+    where
+        exists (
+            select 1 as has_parent
+            from {{ source('analytics_api', 'incidents') }} as parents
+            where parents._dlt_id = child_rows._dlt_root_id
+        )
+
+),
+
+actual as (
+
+    select
+        'incidents' as entity,
+        count(*) as row_count
+    from {{ ref('stg_analytics_api__incidents') }}
+
+    union all
+
+    select
+        'dashboards' as entity,
+        count(*) as row_count
+    from {{ ref('stg_analytics_api__dashboards') }}
+
+    union all
+
+    select
+        'services' as entity,
+        count(*) as row_count
+    from {{ ref('stg_analytics_api__incident_services') }}
+
+    union all
+
+    select
+        'environments' as entity,
+        count(*) as row_count
+    from {{ ref('stg_analytics_api__incident_environments') }}
+
+    union all
+
+    select
+        'groups' as entity,
+        count(*) as row_count
+    from {{ ref('stg_analytics_api__incident_teams') }}
+
+)
+
+select
+    expected.entity,
+    expected.row_count as expected_rows,
+    actual.row_count as actual_rows
+
+from expected
+left join actual
+    on expected.entity = actual.entity
+where actual.row_count is null or expected.row_count != actual.row_count

@@ -1,0 +1,93 @@
+"""Rebuilding: determinism without new data, and the incremental fct_incidents path."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+import duckdb
+
+from .conftest import build, query, run_dbt
+from .fixtures import INCIDENTS, LOAD_3, Incident, insert_incident
+
+MARTS = [
+    "fct_incidents",
+    "dim_dashboards",
+    "dim_teams",
+    "bridge_incident_teams",
+    "bridge_incident_services",
+    "incident_metrics_daily",
+    "team_incident_summary",
+    "sla_targets",
+]
+
+
+def test_second_build_without_new_data_leaves_every_mart_identical(
+    built_warehouse, warehouse_copy, tmp_path
+):
+    result = run_dbt(["run"], warehouse_copy, tmp_path)
+    assert result.returncode == 0, result.output[-6000:]
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{built_warehouse.db_path}' as first_build (read_only)")
+        con.execute(f"attach '{warehouse_copy}' as second_build (read_only)")
+        for mart in MARTS:
+            first, second = f"first_build.marts.{mart}", f"second_build.marts.{mart}"
+            [(first_rows,)] = query(con, f"select count(*) from {first}")
+            [(second_rows,)] = query(con, f"select count(*) from {second}")
+            assert first_rows == second_rows > 0, mart
+            for left, right in ((first, second), (second, first)):
+                diff = query(con, f"select * from {left} except all select * from {right}")
+                assert diff == [], f"{mart} changed between builds: {diff[:3]}"
+    finally:
+        con.close()
+
+
+def test_incremental_build_merges_only_newly_loaded_incidents(warehouse_copy, tmp_path):
+    # inc-003 gets resolved (90 minutes, medium target 1440) and moves to team 5.
+    changed = replace(
+        next(inc for inc in INCIDENTS if inc.id == "inc-003"),
+        status="resolved",
+        resolved="2026-03-02 09:30:00+00",
+        teams=["5"],
+        load_id=LOAD_3,
+    )
+    # A new high incident resolved after 270 minutes (target 240): breached.
+    new = Incident(
+        17,
+        "normal",
+        "resolved",
+        "high",
+        "2026-03-06 10:00:00+00",
+        acknowledged="2026-03-06 10:04:00+00",
+        resolved="2026-03-06 14:30:00+00",
+        teams=["3"],
+        load_id=LOAD_3,
+    )
+    con = duckdb.connect(str(warehouse_copy))
+    try:
+        insert_incident(con, changed)
+        insert_incident(con, new)
+    finally:
+        con.close()
+
+    # Building fct_incidents+ also runs the singular test comparing it with a full recompute.
+    build(warehouse_copy, tmp_path, "--select", "fct_incidents+")
+
+    compiled = next((tmp_path / "target" / "compiled").rglob("fct_incidents.sql")).read_text()
+    assert "cross join existing_loads" in compiled  # the incremental branch ran
+
+    con = duckdb.connect(str(warehouse_copy), read_only=True)
+    try:
+        assert query(
+            con,
+            "select incident_id, minutes_to_resolve, is_sla_breached, primary_team_id "
+            "from marts.fct_incidents where incident_id in ('inc-003', 'inc-017') order by 1",
+        ) == [("inc-003", 90.0, False, "5"), ("inc-017", 270.0, True, "3")]
+        assert query(con, "select count(*) from marts.fct_incidents") == [(17,)]
+        assert query(
+            con,
+            "select max(date_day), sum(incidents_started) from marts.incident_metrics_daily",
+        ) == [(dt.date(2026, 3, 6), 11)]
+    finally:
+        con.close()

@@ -1,0 +1,116 @@
+with
+
+durations as (
+
+    select * from {{ ref('int_incidents__durations') }}
+
+),
+
+incident_teams as (
+
+    select * from {{ ref('int_incident_teams__ranked') }}
+
+),
+
+incident_services as (
+
+    select * from {{ ref('stg_analytics_api__incident_services') }}
+
+),
+
+sla_targets as (
+
+    select * from {{ ref('sla_targets') }}
+
+),
+
+team_rollup as (
+
+    select
+        incident_id,
+        max(case when is_primary then team_id end) as primary_team_id,
+        max(case when is_primary then team_name end) as primary_team_name,
+        count(*) as team_count
+
+    from incident_teams
+    group by incident_id
+
+),
+
+service_rollup as (
+
+    select
+        incident_id,
+        count(*) as service_count
+
+    from incident_services
+    group by incident_id
+
+),
+
+joined as (
+
+    select
+        durations.*,
+        team_rollup.primary_team_id,
+        team_rollup.primary_team_name,
+        coalesce(team_rollup.team_count, 0) as team_count,
+        coalesce(service_rollup.service_count, 0) as service_count,
+        sla_targets.sla_target_minutes
+
+    from durations
+    left join team_rollup
+        on durations.incident_id = team_rollup.incident_id
+    left join service_rollup
+        on durations.incident_id = service_rollup.incident_id
+    left join sla_targets
+        on durations.severity_level = sla_targets.severity_level
+
+),
+
+final as (
+
+    select
+        incident_id,
+        sequential_id,
+        title,
+        slug,
+        kind,
+        status,
+        is_private,
+        severity_id,
+        severity_level,
+        severity_name,
+        primary_team_id,
+        primary_team_name,
+        team_count,
+        service_count,
+        created_at,
+        updated_at,
+        started_at,
+        cast({{ dbt.date_trunc('day', 'started_at') }} as date) as started_date,
+        detected_at,
+        acknowledged_at,
+        mitigated_at,
+        resolved_at,
+        closed_at,
+        cancelled_at,
+        minutes_to_detect,
+        minutes_to_acknowledge,
+        minutes_to_mitigate,
+        minutes_to_resolve,
+        is_resolved,
+        is_open,
+        is_countable,
+        sla_target_minutes,
+        case
+            when minutes_to_resolve is null or sla_target_minutes is null then null
+            else minutes_to_resolve > sla_target_minutes
+        end as is_sla_breached,
+        dlt_load_id
+
+    from joined
+
+)
+
+select * from final

@@ -1,0 +1,35 @@
+with
+
+source as (
+
+    select * from {{ source('analytics_api', 'incidents__attributes__services') }}
+
+),
+
+incidents as (
+
+    select
+        id as incident_id,
+        _dlt_id as incident_dlt_id
+
+    from {{ source('analytics_api', 'incidents') }}
+
+),
+
+renamed as (
+
+    select
+        incidents.incident_id,
+        source.data__id as service_id,
+        source.data__attributes__name as service_name,
+        source.data__attributes__slug as service_slug,
+        source._dlt_list_idx as list_index,
+        source._dlt_id as dlt_id
+
+    from source
+    inner join incidents
+        on source._dlt_root_id = incidents.incident_dlt_id
+
+)
+
+select * from renamed
