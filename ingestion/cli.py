@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -30,6 +31,11 @@ def parse_elt_args(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="drop the raw tables and incremental state, reload everything, rebuild all models",
     )
+    parser.add_argument(
+        "--summary-json",
+        metavar="PATH",
+        help="also write the run summary as JSON (for benchmarks and schedulers)",
+    )
     return parser.parse_args(normalised)
 
 
@@ -47,6 +53,8 @@ def cmd_elt(argv: list[str]) -> int:
         print(f"ELT failed: {explain(exc, settings.duckdb_path)}", file=sys.stderr)
         return 1
     print(summary.render())
+    if args.summary_json:
+        Path(args.summary_json).write_text(json.dumps(summary.as_dict(), indent=2, default=str))
     return 0
 
 

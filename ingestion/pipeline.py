@@ -8,6 +8,7 @@ keeps it, with the incremental state it carries, until it loads.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 import uuid
 from collections.abc import Iterator
@@ -76,6 +77,12 @@ class RunSummary:
     @property
     def tests_passed(self) -> int:
         return sum(1 for r in self.dbt if r["kind"] == "test" and r["status"] == "pass")
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self) | {
+            "models_built": self.models_built,
+            "tests_passed": self.tests_passed,
+        }
 
     def render(self) -> str:
         source = "demo API" if self.used_demo_api else self.base_url
