@@ -32,6 +32,12 @@ def parse_elt_args(argv: list[str]) -> argparse.Namespace:
         help="drop the raw tables and incremental state, reload everything, rebuild all models",
     )
     parser.add_argument(
+        "--backfill",
+        nargs=2,
+        metavar=("FROM", "TO"),
+        help="re-read incidents updated between two ISO timestamps; the cursor stays put",
+    )
+    parser.add_argument(
         "--summary-json",
         metavar="PATH",
         help="also write the run summary as JSON (for benchmarks and schedulers)",
@@ -40,12 +46,14 @@ def parse_elt_args(argv: list[str]) -> argparse.Namespace:
 
 
 def cmd_elt(argv: list[str]) -> int:
-    from ingestion.pipeline import run_elt
+    from ingestion.pipeline import RunOptions, run_elt
+    from ingestion.source import Backfill
 
     args = parse_elt_args(argv)
     settings = load_settings()
+    backfill = Backfill(*args.backfill) if args.backfill else None
     try:
-        summary = run_elt(settings, full_refresh=args.full_refresh)
+        summary = run_elt(settings, RunOptions(full_refresh=args.full_refresh, backfill=backfill))
     except KeyboardInterrupt:
         print("ELT interrupted: nothing half-loaded is published; rerun to finish", file=sys.stderr)
         return 130

@@ -24,8 +24,15 @@ from dlt.helpers.dbt.exceptions import DBTProcessingError
 from ingestion.http import ApiSession, RetryPolicy
 from ingestion.publish import BUILD_SUFFIX, publish
 from ingestion.runs import elt_lock, record_run, wait_for_warehouse
-from ingestion.settings import PIPELINE_NAME, RAW_DATASET, REPO_ROOT, Settings, read_api_key
-from ingestion.source import analytics_api_source
+from ingestion.settings import (
+    PIPELINE_NAME,
+    RAW_DATASET,
+    REPO_ROOT,
+    SOURCE_NAME,
+    Settings,
+    read_api_key,
+)
+from ingestion.source import Backfill, analytics_api_source
 
 LOADER_FILE_FORMAT = "parquet"  # dlt's default for DuckDB (SQL insert text) is ~25x slower
 DBT_PROFILE = "analytics"
@@ -56,6 +63,21 @@ class StepTimer:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    """What kind of run: the hourly sync (default), a full refresh, or a backfill."""
+
+    full_refresh: bool = False
+    backfill: Backfill | None = None
+    extra_resources: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass
+class LoadResult:
+    rows: dict[str, int]
+    new_columns: dict[str, list[str]]
+
+
 @dataclass
 class RunSummary:
     """What one run did, for the person who ran it."""
@@ -68,7 +90,9 @@ class RunSummary:
     http: dict[str, Any]
     dbt: list[dict[str, Any]]
     seconds: dict[str, float]
-    cursors: dict[str, Any] = field(default_factory=dict)
+    new_columns: dict[str, list[str]] = field(default_factory=dict)
+    cursors_before: dict[str, Any] = field(default_factory=dict)
+    cursors_after: dict[str, Any] = field(default_factory=dict)
 
     @property
     def models_built(self) -> int:
@@ -101,6 +125,12 @@ class RunSummary:
         lines.append(
             f"  dbt          {self.models_built} models built, {self.tests_passed} tests passed"
         )
+        for table, columns in sorted(self.new_columns.items()):
+            lines.append(f"  new columns  {table}: {', '.join(columns)}")
+        for resource in sorted(set(self.cursors_before) | set(self.cursors_after)):
+            before = self.cursors_before.get(resource) or "(first run)"
+            after = self.cursors_after.get(resource)
+            lines.append(f"  cursor       {resource}.updated_at {before} -> {after}")
         steps = ", ".join(f"{name} {secs:.1f}s" for name, secs in self.seconds.items())
         lines.append(f"  seconds      {steps}")
         return "\n".join(lines)
@@ -147,18 +177,23 @@ def retry_policy(settings: Settings) -> RetryPolicy:
     )
 
 
-def load(
-    pipeline: dlt.Pipeline,
-    source: Any,
-    timer: StepTimer,
-    full_refresh: bool = False,
-) -> dict[str, int]:
-    """Extract, normalize, load; returns rows per table of this run's packages."""
-    rows: dict[str, int] = {}
+def table_columns(pipeline: dlt.Pipeline) -> dict[str, set[str]]:
+    """Data columns per table in the pipeline's schema (empty before the first run)."""
+    if not pipeline.default_schema_name:
+        return {}
+    return {
+        table["name"]: {c for c in table.get("columns", {}) if not c.startswith("_dlt")}
+        for table in pipeline.default_schema.data_tables()
+    }
+
+
+def load(pipeline: dlt.Pipeline, source: Any, timer: StepTimer, full_refresh: bool) -> LoadResult:
+    """Extract, normalize, load; returns rows per table and columns the API newly sent."""
     if pipeline.has_pending_data:  # a previous run died after extract: finish it first
         with timer.step("recover"):
             pipeline.normalize()
             pipeline.load()
+    known = {} if full_refresh else table_columns(pipeline)
     with timer.step("extract"):
         pipeline.extract(
             source,
@@ -167,12 +202,18 @@ def load(
         )
     with timer.step("normalize"):
         info = pipeline.normalize()
+    rows: dict[str, int] = {}
     for table, count in info.row_counts.items():
         if not table.startswith("_dlt"):
             rows[table] = rows.get(table, 0) + count
+    new_columns = {
+        table: sorted(columns - known[table])
+        for table, columns in table_columns(pipeline).items()
+        if table in known and columns - known[table]
+    }
     with timer.step("load"):
         pipeline.load()
-    return rows
+    return LoadResult(rows, new_columns)
 
 
 def dbt_runner(pipeline: dlt.Pipeline):
@@ -240,10 +281,7 @@ def _describe_dbt_failure(results: list[dict[str, Any]], err: DBTProcessingError
 
 def incremental_cursors(pipeline: dlt.Pipeline) -> dict[str, Any]:
     """The stored `last_value` of each incremental resource, as dlt's state holds it."""
-    try:
-        resources = pipeline.state.get("sources", {}).get(pipeline.default_schema_name, {})
-    except Exception:  # no state yet
-        return {}
+    resources = pipeline.state.get("sources", {}).get(SOURCE_NAME, {})
     cursors = {}
     for name, state in resources.get("resources", {}).items():
         for cursor in state.get("incremental", {}).values():
@@ -251,8 +289,9 @@ def incremental_cursors(pipeline: dlt.Pipeline) -> dict[str, Any]:
     return cursors
 
 
-def run_elt(settings: Settings, full_refresh: bool = False) -> RunSummary:
+def run_elt(settings: Settings, options: RunOptions | None = None) -> RunSummary:
     """One whole run under the warehouse lock; every outcome lands in the run ledger."""
+    options = options or RunOptions()
     with elt_lock(settings.duckdb_path):
         wait_for_warehouse(settings.duckdb_path, settings.lock_wait_seconds)
         pipeline = make_pipeline(settings)
@@ -260,11 +299,11 @@ def run_elt(settings: Settings, full_refresh: bool = False) -> RunSummary:
             "run_id": uuid.uuid4().hex,
             "started_at": datetime.now(UTC),
             "source": "demo API" if settings.uses_demo_api else settings.base_url,
-            "full_refresh": full_refresh,
+            "full_refresh": options.full_refresh,
             "cursor_before": incremental_cursors(pipeline),
         }
         try:
-            summary = _run(settings, pipeline, full_refresh)
+            summary = _run(settings, pipeline, options)
         except BaseException as exc:
             from ingestion.errors import explain
 
@@ -277,7 +316,7 @@ def run_elt(settings: Settings, full_refresh: bool = False) -> RunSummary:
                 "status": "success",
                 "rows": summary.rows,
                 "pages": summary.pages,
-                "cursor_after": summary.cursors,
+                "cursor_after": summary.cursors_after,
             },
         )
         return summary
@@ -290,14 +329,17 @@ def _record(pipeline: dlt.Pipeline, record: dict[str, Any]) -> None:
         record_run(client, record)
 
 
-def _run(settings: Settings, pipeline: dlt.Pipeline, full_refresh: bool) -> RunSummary:
+def _run(settings: Settings, pipeline: dlt.Pipeline, options: RunOptions) -> RunSummary:
     timer = StepTimer()
+    cursors_before = incremental_cursors(pipeline)
     with api_endpoint(settings) as (base_url, token):
         session = ApiSession(base_url, retry_policy(settings))
-        source = analytics_api_source(settings, base_url, token, session)
-        rows = load(pipeline, source, timer, full_refresh=full_refresh)
+        source = analytics_api_source(
+            settings, base_url, token, session, list(options.extra_resources), options.backfill
+        )
+        loaded = load(pipeline, source, timer, full_refresh=options.full_refresh)
     with timer.step("dbt"):
-        dbt_results = transform(pipeline, full_refresh=full_refresh)
+        dbt_results = transform(pipeline, full_refresh=options.full_refresh)
     with timer.step("publish"), pipeline.sql_client() as client:
         publish(client)
     pages = {path.rstrip("/").rsplit("/", 1)[-1]: n for path, n in session.stats.requests.items()}
@@ -306,9 +348,11 @@ def _run(settings: Settings, pipeline: dlt.Pipeline, full_refresh: bool) -> RunS
         used_demo_api=settings.uses_demo_api,
         duckdb_path=settings.duckdb_path,
         pages=pages,
-        rows=rows,
+        rows=loaded.rows,
         http=session.stats.as_dict(),
         dbt=dbt_results,
         seconds=timer.seconds,
-        cursors=incremental_cursors(pipeline),
+        new_columns=loaded.new_columns,
+        cursors_before=cursors_before,
+        cursors_after=incremental_cursors(pipeline),
     )

@@ -11,6 +11,7 @@ Everything else is the seed's intent: bearer token from `dlt.secrets["api_key"]`
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from dlt.sources.rest_api import rest_api_source
@@ -83,7 +84,36 @@ DASHBOARD_COLUMNS: dict[str, dict[str, Any]] = {
 }
 
 
-def resources(settings: Settings) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Backfill:
+    """Re-read incidents updated in [start, end] without moving the stored cursor.
+
+    dlt does not persist incremental state when an `end_value` is set, so a backfill can
+    run at any time, in any order, beside the regular hourly sync.
+    """
+
+    start: str
+    end: str
+
+
+def incidents_endpoint(settings: Settings, backfill: Backfill | None = None) -> dict[str, Any]:
+    """Server-side filtered and sorted by `updated_at`, so a sync reads only changed pages."""
+    params: dict[str, Any] = {
+        "sort": "updated_at",
+        "filter[updated_at][gte]": "{incremental.start_value}",
+    }
+    incremental: dict[str, Any] = {"cursor_path": "attributes.updated_at"}
+    if backfill:
+        params["filter[updated_at][lte]"] = "{incremental.end_value}"
+        incremental |= {"initial_value": backfill.start, "end_value": backfill.end}
+    else:
+        # `lag` re-reads a window before the cursor: records updated in the same second
+        # as the last run's newest one are not missed; merge on `id` absorbs the overlap.
+        incremental |= {"initial_value": settings.initial_updated_at, "lag": settings.lag_seconds}
+    return {"path": "incidents", "params": params, "incremental": incremental}
+
+
+def resources(settings: Settings, backfill: Backfill | None = None) -> list[dict[str, Any]]:
     """The API's resources. A new endpoint is one more dict here (or in a caller's list)."""
     return [
         {
@@ -97,18 +127,7 @@ def resources(settings: Settings) -> list[dict[str, Any]]:
         },
         {
             "name": "incidents",
-            "endpoint": {
-                "path": "incidents",
-                "params": {
-                    "sort": "updated_at",
-                    "filter[updated_at][gte]": "{incremental.start_value}",
-                },
-                "incremental": {
-                    "cursor_path": "attributes.updated_at",
-                    "initial_value": settings.initial_updated_at,
-                    "lag": settings.lag_seconds,
-                },
-            },
+            "endpoint": incidents_endpoint(settings, backfill),
             "columns": INCIDENT_COLUMNS,
             "processing_steps": [{"map": check_record("incidents", INCIDENT_COLUMNS)}],
         },
@@ -121,6 +140,7 @@ def build_config(
     api_key: str,
     session: ApiSession,
     extra_resources: list[dict[str, Any]] | None = None,
+    backfill: Backfill | None = None,
 ) -> RESTAPIConfig:
     """The whole source as one config dict: the seed's shape, valid on dlt."""
     return {
@@ -143,7 +163,7 @@ def build_config(
                 "params": {"page[size]": settings.page_size},
             },
         },
-        "resources": [*resources(settings), *(extra_resources or [])],
+        "resources": [*resources(settings, backfill), *(extra_resources or [])],
     }
 
 
@@ -153,7 +173,9 @@ def analytics_api_source(
     api_key: str,
     session: ApiSession,
     extra_resources: list[dict[str, Any]] | None = None,
+    backfill: Backfill | None = None,
 ):
-    """The dlt source object for one run."""
-    config = build_config(settings, base_url, api_key, session, extra_resources)
-    return rest_api_source(config, name=SOURCE_NAME)
+    """The dlt source object for one run; a backfill reads incidents only."""
+    config = build_config(settings, base_url, api_key, session, extra_resources, backfill)
+    source = rest_api_source(config, name=SOURCE_NAME)
+    return source.with_resources("incidents") if backfill else source

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
+from ingestion.demo_api.catalog import SEVERITIES
 from ingestion.demo_api.dataset import Dataset
 from ingestion.demo_api.faults import (
     Faults,
@@ -28,13 +29,14 @@ from ingestion.demo_api.faults import (
     error_status_for,
     mutate_attributes,
 )
+from ingestion.demo_api.incident_render import severity_object
 from ingestion.demo_api.query import QueryError, parse_incident_selection, parse_page
 from ingestion.demo_api.ratelimit import DEFAULT_LIMIT, DEFAULT_WINDOW_S, SlidingWindowLimiter
 from ingestion.demo_api.state import DemoState, save_state
 from ingestion.demo_api.stats import RequestStats
 
 JSON_API = "application/vnd.api+json"
-RESOURCES = ("incidents", "dashboards")
+RESOURCES = ("incidents", "dashboards", "severities")
 RATE_KEYS = ("rate_limit", "rate_window", "retry_after")
 
 
@@ -234,6 +236,13 @@ class DemoApp:
                     if targeted and faults.duplicate_rate > 0 and page.number > 1
                     else []
                 )
+            elif resource == "severities":
+                # a small static catalogue, as in the real API's /v1/severities
+                order = list(range(len(SEVERITIES)))
+                total = len(order)
+                ids = order[page.offset : page.offset + page.size]
+                render = _severity_record
+                previous = []
             else:
                 order = dataset.dashboard_order
                 total = len(order)
@@ -290,6 +299,11 @@ class DemoApp:
             "incidents": len(self.dataset.incidents),
             "dashboards": len(self.dataset.dashboard_order),
         }
+
+
+def _severity_record(code: int) -> dict[str, Any]:
+    """A severity as a top-level JSON:API resource (the object incidents nest under data)."""
+    return severity_object(code)["data"]
 
 
 def _links(

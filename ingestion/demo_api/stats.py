@@ -7,7 +7,7 @@ was throttled), not only on what it loaded; these counters are that evidence.
 from __future__ import annotations
 
 import threading
-from collections import Counter
+from collections import Counter, defaultdict
 from typing import Any
 from urllib.parse import unquote
 
@@ -27,7 +27,7 @@ class RequestStats:
             self._by_path: Counter[str] = Counter()
             self._by_status: Counter[int] = Counter()
             self._pages: Counter[str] = Counter()
-            self._queries: dict[str, list[str]] = {"incidents": [], "dashboards": []}
+            self._queries: defaultdict[str, list[str]] = defaultdict(list)
 
     def record(self, path: str, status: int, resource: str | None, query: str, page: bool) -> None:
         """One finished /v1 request; ``page`` is True for a 200 list response."""
