@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 from ingestion.errors import explain
-from ingestion.settings import load_settings
+from ingestion.settings import TARGETS, load_settings
 
 
 def _truthy(value: str) -> bool:
@@ -23,6 +22,8 @@ def parse_elt_args(argv: list[str]) -> argparse.Namespace:
         if arg.startswith("full_refresh="):
             if _truthy(arg.split("=", 1)[1]):
                 normalised.append("--full-refresh")
+        elif arg.startswith("target="):
+            normalised += ["--target", arg.split("=", 1)[1]]
         else:
             normalised.append(arg)
     parser = argparse.ArgumentParser(prog="elt", description="Load the API and build the marts.")
@@ -30,6 +31,11 @@ def parse_elt_args(argv: list[str]) -> argparse.Namespace:
         "--full-refresh",
         action="store_true",
         help="drop the raw tables and incremental state, reload everything, rebuild all models",
+    )
+    parser.add_argument(
+        "--target",
+        choices=TARGETS,
+        help="the warehouse to load (default: elt.target, i.e. duckdb)",
     )
     parser.add_argument(
         "--backfill",
@@ -51,6 +57,8 @@ def cmd_elt(argv: list[str]) -> int:
 
     args = parse_elt_args(argv)
     settings = load_settings()
+    if args.target:
+        settings = settings.with_overrides(target=args.target)
     backfill = Backfill(*args.backfill) if args.backfill else None
     try:
         summary = run_elt(settings, RunOptions(full_refresh=args.full_refresh, backfill=backfill))
@@ -58,7 +66,7 @@ def cmd_elt(argv: list[str]) -> int:
         print("ELT interrupted: nothing half-loaded is published; rerun to finish", file=sys.stderr)
         return 130
     except Exception as exc:  # the one place every failure becomes a short message
-        print(f"ELT failed: {explain(exc, settings.duckdb_path)}", file=sys.stderr)
+        print(f"ELT failed: {explain(exc, settings.warehouse)}", file=sys.stderr)
         return 1
     print(summary.render())
     if args.summary_json:
@@ -66,47 +74,41 @@ def cmd_elt(argv: list[str]) -> int:
     return 0
 
 
-def render_table(columns: list[str], rows: list[tuple]) -> str:
-    """An aligned plain-text table; None shows as NULL."""
-    cells = [["NULL" if v is None else str(v) for v in row] for row in rows]
-    widths = [len(c) for c in columns]
-    for row in cells:
-        widths = [max(w, len(v)) for w, v in zip(widths, row, strict=True)]
-    line = "  ".join("-" * w for w in widths)
-    out = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)), line]
-    out += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
-    return "\n".join(out)
-
-
 def cmd_query(argv: list[str]) -> int:
-    import duckdb
+    """`just query "SQL" [--format table|csv|json|parquet] [--output PATH] [--limit N]`."""
+    from ingestion.analyst import query
 
-    parser = argparse.ArgumentParser(
-        prog="query", description="Run SQL read-only on the warehouse."
-    )
-    parser.add_argument("sql", help="the SQL to run")
-    args = parser.parse_args(argv)
-    settings = load_settings()
-    if not Path(settings.duckdb_path).exists():
-        print(f"no warehouse at {settings.duckdb_path} yet: run `just elt` first", file=sys.stderr)
-        return 1
-    started = time.perf_counter()
-    try:
-        with duckdb.connect(settings.duckdb_path, read_only=True) as con:
-            cursor = con.execute(args.sql)
-            columns = [d[0] for d in cursor.description or []]
-            rows = cursor.fetchall() if columns else []
-    except Exception as exc:
-        print(f"query failed: {explain(exc, settings.duckdb_path)}", file=sys.stderr)
-        return 1
-    elapsed = time.perf_counter() - started
-    if columns:
-        print(render_table(columns, rows))
-    print(f"({len(rows)} row{'s' if len(rows) != 1 else ''}, {elapsed:.3f}s)")
-    return 0
+    return query.run(argv, load_settings().duckdb_path)
 
 
-COMMANDS = {"elt": cmd_elt, "query": cmd_query}
+def cmd_shell(argv: list[str]) -> int:
+    """`just shell`: harlequin, read-only, on the warehouse (extra args go to harlequin)."""
+    from ingestion.analyst import shell
+
+    return shell.run(argv, load_settings().duckdb_path)
+
+
+def cmd_report(argv: list[str]) -> int:
+    """`just report [--output PATH]`: one self-contained HTML file of charts from the marts."""
+    from ingestion.analyst import report
+
+    return report.run(argv, load_settings().duckdb_path)
+
+
+def cmd_status(argv: list[str]) -> int:
+    """`just status`: last run, mart row counts, incremental cursors, source freshness."""
+    from ingestion.analyst import status
+
+    return status.run(argv, load_settings().duckdb_path)
+
+
+COMMANDS = {
+    "elt": cmd_elt,
+    "query": cmd_query,
+    "shell": cmd_shell,
+    "report": cmd_report,
+    "status": cmd_status,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,7 +25,6 @@ from ingestion.http import ApiSession, RetryPolicy
 from ingestion.publish import BUILD_SUFFIX, publish
 from ingestion.runs import elt_lock, record_run, wait_for_warehouse
 from ingestion.settings import (
-    PIPELINE_NAME,
     RAW_DATASET,
     REPO_ROOT,
     SOURCE_NAME,
@@ -84,7 +83,7 @@ class RunSummary:
 
     base_url: str
     used_demo_api: bool
-    duckdb_path: str
+    warehouse: str
     pages: dict[str, int]
     rows: dict[str, int]
     http: dict[str, Any]
@@ -110,7 +109,7 @@ class RunSummary:
 
     def render(self) -> str:
         source = "demo API" if self.used_demo_api else self.base_url
-        lines = [f"ELT finished: {source} -> {self.duckdb_path}"]
+        lines = [f"ELT finished: {source} -> {self.warehouse}"]
         for resource in sorted(set(self.pages) | {r for r in self.rows if "__" not in r}):
             children = {t: n for t, n in self.rows.items() if t.startswith(f"{resource}__")}
             child_text = "".join(f", {n} {t}" for t, n in sorted(children.items()))
@@ -160,12 +159,24 @@ def api_endpoint(settings: Settings) -> Iterator[tuple[str, str]]:
 
 
 def make_pipeline(settings: Settings) -> dlt.Pipeline:
+    """The dlt pipeline for the configured warehouse; PostgreSQL credentials come from dlt's
+    standard DESTINATION__POSTGRES__CREDENTIALS."""
+    if settings.on_duckdb:
+        destination = dlt.destinations.duckdb(credentials=settings.duckdb_path)
+    else:
+        destination = dlt.destinations.postgres()
     return dlt.pipeline(
-        pipeline_name=PIPELINE_NAME,
-        destination=dlt.destinations.duckdb(credentials=settings.duckdb_path),
+        pipeline_name=settings.pipeline_name,
+        destination=destination,
         dataset_name=RAW_DATASET,
         pipelines_dir=settings.pipelines_dir,
     )
+
+
+def loader_file_format(settings: Settings) -> str | None:
+    # Parquet makes DuckDB loads ~25x faster than SQL inserts; PostgreSQL cannot read it,
+    # so it keeps dlt's default there.
+    return LOADER_FILE_FORMAT if settings.on_duckdb else None
 
 
 def retry_policy(settings: Settings) -> RetryPolicy:
@@ -187,7 +198,13 @@ def table_columns(pipeline: dlt.Pipeline) -> dict[str, set[str]]:
     }
 
 
-def load(pipeline: dlt.Pipeline, source: Any, timer: StepTimer, full_refresh: bool) -> LoadResult:
+def load(
+    pipeline: dlt.Pipeline,
+    source: Any,
+    timer: StepTimer,
+    full_refresh: bool,
+    file_format: str | None = LOADER_FILE_FORMAT,
+) -> LoadResult:
     """Extract, normalize, load; returns rows per table and columns the API newly sent."""
     if pipeline.has_pending_data:  # a previous run died after extract: finish it first
         with timer.step("recover"):
@@ -198,7 +215,7 @@ def load(pipeline: dlt.Pipeline, source: Any, timer: StepTimer, full_refresh: bo
         pipeline.extract(
             source,
             refresh="drop_sources" if full_refresh else None,
-            loader_file_format=LOADER_FILE_FORMAT,
+            loader_file_format=file_format,
         )
     with timer.step("normalize"):
         info = pipeline.normalize()
@@ -235,7 +252,9 @@ def dbt_runner(pipeline: dlt.Pipeline):
     )
 
 
-def transform(pipeline: dlt.Pipeline, full_refresh: bool = False) -> list[dict[str, Any]]:
+def transform(
+    pipeline: dlt.Pipeline, target: str = "duckdb", full_refresh: bool = False
+) -> list[dict[str, Any]]:
     """One `dbt build` (seeds, models and tests in DAG order) through dlt's runner.
 
     dlt's runner offers run/test/run_all (four dbt processes); one build is one process and
@@ -243,7 +262,7 @@ def transform(pipeline: dlt.Pipeline, full_refresh: bool = False) -> list[dict[s
     `__build` schemas; `publish` makes it visible only once all of it passed.
     """
     runner = dbt_runner(pipeline)
-    args = ["--full-refresh"] if full_refresh else []
+    args = ["--target", target, *(["--full-refresh"] if full_refresh else [])]
     variables = runner._get_package_vars({"schema_suffix": BUILD_SUFFIX})
     try:
         results = runner._run_dbt_command("build", args, variables)
@@ -292,8 +311,9 @@ def incremental_cursors(pipeline: dlt.Pipeline) -> dict[str, Any]:
 def run_elt(settings: Settings, options: RunOptions | None = None) -> RunSummary:
     """One whole run under the warehouse lock; every outcome lands in the run ledger."""
     options = options or RunOptions()
-    with elt_lock(settings.duckdb_path):
-        wait_for_warehouse(settings.duckdb_path, settings.lock_wait_seconds)
+    with elt_lock(settings.lock_path, settings.warehouse):
+        if settings.on_duckdb:
+            wait_for_warehouse(settings.duckdb_path, settings.lock_wait_seconds)
         pipeline = make_pipeline(settings)
         record = {
             "run_id": uuid.uuid4().hex,
@@ -337,16 +357,16 @@ def _run(settings: Settings, pipeline: dlt.Pipeline, options: RunOptions) -> Run
         source = analytics_api_source(
             settings, base_url, token, session, list(options.extra_resources), options.backfill
         )
-        loaded = load(pipeline, source, timer, full_refresh=options.full_refresh)
+        loaded = load(pipeline, source, timer, options.full_refresh, loader_file_format(settings))
     with timer.step("dbt"):
-        dbt_results = transform(pipeline, full_refresh=options.full_refresh)
+        dbt_results = transform(pipeline, settings.target, full_refresh=options.full_refresh)
     with timer.step("publish"), pipeline.sql_client() as client:
         publish(client)
     pages = {path.rstrip("/").rsplit("/", 1)[-1]: n for path, n in session.stats.requests.items()}
     return RunSummary(
         base_url=base_url,
         used_demo_api=settings.uses_demo_api,
-        duckdb_path=settings.duckdb_path,
+        warehouse=settings.warehouse,
         pages=pages,
         rows=loaded.rows,
         http=session.stats.as_dict(),

@@ -29,9 +29,9 @@ class WarehouseLockedError(Exception):
 
 
 @contextlib.contextmanager
-def elt_lock(duckdb_path: str) -> Iterator[None]:
-    """Hold an exclusive lock beside the warehouse for the whole run (released on exit/kill)."""
-    lock_path = Path(f"{duckdb_path}.elt.lock")
+def elt_lock(path: str, warehouse: str) -> Iterator[None]:
+    """Hold an exclusive lock file for the whole run (the OS releases it on exit or kill)."""
+    lock_path = Path(path)
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_path, "a+") as handle:
         try:
@@ -40,7 +40,7 @@ def elt_lock(duckdb_path: str) -> Iterator[None]:
             handle.seek(0)
             holder = handle.read().strip() or "unknown"
             raise AlreadyRunningError(
-                f"another `just elt` (pid {holder}) is running on {duckdb_path}:"
+                f"another `just elt` (pid {holder}) is running on {warehouse}:"
                 " wait for it to finish"
             ) from None
         handle.seek(0)

@@ -21,6 +21,9 @@ PIPELINE_NAME = "analytics_api"
 RAW_DATASET = "raw"
 
 
+TARGETS = ("duckdb", "postgres")
+
+
 def env_name(key: str) -> str:
     """The environment variable dlt reads for a config key."""
     return key.upper().replace(".", "__")
@@ -67,6 +70,12 @@ SETTINGS: list[tuple[str, str, Any, str]] = [
     ),
     ("request_timeout", "runtime.request_timeout", 60.0, "connect/read timeout in seconds."),
     (
+        "target",
+        "elt.target",
+        "duckdb",
+        "warehouse: duckdb (embedded default) or postgres (DESTINATION__POSTGRES__CREDENTIALS).",
+    ),
+    (
         "duckdb_path",
         "destination.duckdb.credentials",
         "data/warehouse.duckdb",
@@ -108,6 +117,7 @@ class Settings:
     request_backoff_factor: float
     request_max_retry_delay: float
     request_timeout: float
+    target: str
     duckdb_path: str
     pipelines_dir: str
     lock_wait_seconds: float
@@ -122,6 +132,28 @@ class Settings:
     @property
     def uses_demo_api(self) -> bool:
         return not self.base_url
+
+    @property
+    def on_duckdb(self) -> bool:
+        return self.target == "duckdb"
+
+    @property
+    def pipeline_name(self) -> str:
+        """One pipeline (and so one set of cursors) per warehouse."""
+        return PIPELINE_NAME if self.on_duckdb else f"{PIPELINE_NAME}_{self.target}"
+
+    @property
+    def warehouse(self) -> str:
+        """Where the data goes, for messages (never includes a password)."""
+        if self.on_duckdb:
+            return self.duckdb_path
+        return f"{self.target} ({postgres_location()})"
+
+    @property
+    def lock_path(self) -> str:
+        if self.on_duckdb:
+            return f"{self.duckdb_path}.elt.lock"
+        return str(Path(self.pipelines_dir) / f"{self.pipeline_name}.elt.lock")
 
 
 def _resolve(key: str, default: Any) -> Any:
@@ -142,9 +174,27 @@ def _absolute(path: str) -> str:
 
 def load_settings() -> Settings:
     values = {attr: _resolve(key, default) for attr, key, default, _ in SETTINGS}
+    if values["target"] not in TARGETS:
+        choices = ", ".join(TARGETS)
+        raise ValueError(f"elt.target must be one of {choices}, not {values['target']!r}")
     for attr in ("duckdb_path", "pipelines_dir", "demo_state_dir"):
         values[attr] = _absolute(values[attr])
     return Settings(**values)
+
+
+def postgres_credentials() -> dict[str, Any]:
+    """dlt's resolved PostgreSQL credentials (DESTINATION__POSTGRES__CREDENTIALS & co)."""
+    from dlt.destinations.impl.postgres.configuration import PostgresCredentials
+
+    return dict(dlt.config.get("destination.postgres.credentials", PostgresCredentials))
+
+
+def postgres_location() -> str:
+    try:
+        creds = postgres_credentials()
+    except Exception:
+        return "credentials not set"
+    return f"{creds.get('host')}:{creds.get('port')}/{creds.get('database')}"
 
 
 def read_api_key() -> str | None:
