@@ -27,9 +27,21 @@ docs port="8080":
     uv run dbt docs generate
     uv run dbt docs serve --port "$1"
 
-# run SQL read-only against the warehouse and print a table, e.g. just query "select count(*) from raw.incidents"
-query sql:
-    uv run python -m ingestion.cli query "$1"
+# run SQL read-only on the warehouse: a table, or --format csv|json|parquet [--output PATH], e.g. just query "select * from marts.dim_teams"
+query sql *args:
+    uv run python -m ingestion.cli query "$@"
+
+# open the warehouse read-only in harlequin, a terminal SQL IDE (extra args go to harlequin)
+shell *args:
+    uv run python -m ingestion.cli shell "$@"
+
+# write one self-contained HTML report of the marts' charts (default: report.html beside the warehouse)
+report *args:
+    uv run python -m ingestion.cli report "$@"
+
+# last ELT run, rows per mart, incremental cursors and source freshness, read-only
+status *args:
+    uv run python -m ingestion.cli status "$@"
 
 # run the demo API in the foreground (python -m ingestion.demo_api serve --help for flags)
 demo-api *args:

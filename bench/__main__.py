@@ -1,0 +1,118 @@
+"""`python -m bench` (`just bench`): run the scenarios, print the table, write the JSON."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import report, scenarios
+
+DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results"
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="just bench",
+        description="Measure the ELT against a minimal client and a bare dbt build.",
+    )
+    parser.add_argument(
+        "--scales",
+        default="small,medium",
+        help="comma list of small,medium,large (default small,medium)",
+    )
+    parser.add_argument("--large", action="store_true", help="add the 1M-incident scale")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=None,
+        help="repetitions per figure (default: 3 if a run takes under a minute, else 1)",
+    )
+    parser.add_argument("--skip-floor", action="store_true", help="no minimal-client floor")
+    parser.add_argument("--skip-rate-limited", action="store_true", help="no rate-limited scenario")
+    parser.add_argument(
+        "--skip-incremental", action="store_true", help="no change batch + incremental run"
+    )
+    parser.add_argument(
+        "--output", type=Path, default=DEFAULT_OUTPUT, help="results dir (bench/results)"
+    )
+    parser.add_argument("--quick", action="store_true", help="small scale only, repeat 1")
+    parser.add_argument(
+        "--keep-workdirs", action="store_true", help="keep the temp warehouses and logs"
+    )
+    args = parser.parse_args(argv)
+    scales = [s.strip() for s in args.scales.split(",") if s.strip()]
+    if args.large and "large" not in scales:
+        scales.append("large")
+    if args.quick:
+        scales, args.repeat = ["small"], 1
+    unknown = [s for s in scales if s not in scenarios.SCALES]
+    if unknown:
+        parser.error(f"unknown scale(s) {unknown}; choose from {list(scenarios.SCALES)}")
+    if args.repeat is not None and args.repeat < 1:
+        parser.error("--repeat must be >= 1")
+    args.scale_list = scales
+    return args
+
+
+def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    started = time.perf_counter()
+    results: dict[str, Any] = {
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": report.machine(),
+        "options": {
+            "scales": args.scale_list,
+            "repeat": args.repeat,
+            "skip_floor": args.skip_floor,
+            "skip_rate_limited": args.skip_rate_limited,
+            "page_size": scenarios.PAGE_SIZE,
+        },
+        "full_load": [],
+    }
+    incremental_ws = None
+    incremental_scale = None
+    for scale in args.scale_list:
+        figures, ws = scenarios.full_load(scale, workdir, args.repeat, args.skip_floor)
+        results["full_load"].append(figures)
+        # the incremental run follows the medium load, or the first scale when medium is off
+        if ws is not None and (scale == "medium" or incremental_scale is None):
+            incremental_ws, incremental_scale = ws, scale
+    if incremental_ws is not None and not args.skip_incremental:
+        full = next(s for s in results["full_load"] if s["scale"] == incremental_scale)
+        results["incremental"] = scenarios.incremental(
+            incremental_ws, incremental_scale, full, args.repeat
+        )
+    if not args.skip_rate_limited:
+        results["rate_limited"] = scenarios.rate_limited(workdir)
+    results["bench_seconds"] = time.perf_counter() - started
+    results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    report.add_verdicts(results)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(list(sys.argv[1:] if argv is None else argv))
+    workdir = Path(tempfile.mkdtemp(prefix="elt-bench-"))
+    try:
+        results = run(args, workdir)
+    finally:
+        if args.keep_workdirs:
+            print(f"[bench] workdirs kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print()
+    print(report.render(results))
+    path = report.write_results(results, args.output)
+    print(f"\nresults: {path} (and {args.output / 'latest.json'})")
+    failed = [s for s in results["full_load"] if not s["ok"]]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

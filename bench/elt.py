@@ -1,0 +1,196 @@
+"""Drive the real ELT, a bare `dbt build` and the demo API's change batches as subprocesses.
+
+Each run gets a fresh temp workspace (warehouse, dlt pipelines dir, demo API state, dbt
+target and logs), so benchmark runs never touch `data/` or `target/` and never see each
+other's state. The environment is rebuilt from scratch for the ELT's own settings so a
+developer's exported `SOURCES__...`/`DESTINATION__...` cannot leak into a measurement.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.measure import ProcessRun, TreePeak, run_monitored
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PAGE_SIZE = 100
+SEED = 42
+STEPS = ("extract", "normalize", "load", "dbt", "publish")
+INGEST_STEPS = ("extract", "normalize", "load")
+# env prefixes the ELT/dlt/dbt read; cleared so only what the benchmark sets applies
+_OWNED_PREFIXES = ("SOURCES__", "DESTINATION__", "ELT__", "RUNTIME__", "DLT__", "NORMALIZE__")
+_OWNED_NAMES = ("API_KEY", "DBT_TARGET_PATH", "DBT_LOG_PATH", "DBT_TARGET", "DEMO_API_TOKEN")
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Every path one ELT run writes to, under one temp dir."""
+
+    root: Path
+
+    @classmethod
+    def create(cls, label: str, parent: Path | None = None) -> Workspace:
+        return cls(Path(tempfile.mkdtemp(prefix=f"bench-{label}-", dir=parent)))
+
+    @property
+    def duckdb(self) -> Path:
+        return self.root / "warehouse.duckdb"
+
+    @property
+    def demo_state(self) -> Path:
+        return self.root / "demo_api"
+
+    def summary(self, label: str) -> Path:
+        return self.root / f"summary-{label}.json"
+
+    def log(self, label: str) -> Path:
+        return self.root / f"{label}.log"
+
+
+def base_env() -> dict[str, str]:
+    """This process's environment without any setting the ELT, dlt or dbt would read."""
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(_OWNED_PREFIXES) and k not in _OWNED_NAMES
+    }
+
+
+def elt_env(
+    ws: Workspace,
+    *,
+    incidents: int,
+    dashboards: int,
+    page_size: int = PAGE_SIZE,
+    base_url: str | None = None,
+    api_key: str | None = None,
+) -> dict[str, str]:
+    """The ELT's environment: everything in `ws`, page size 100, the demo API's size."""
+    env = base_env() | {
+        "DESTINATION__DUCKDB__CREDENTIALS": str(ws.duckdb),
+        "ELT__PIPELINES_DIR": str(ws.root / "pipelines"),
+        "ELT__DEMO_API__STATE_DIR": str(ws.demo_state),
+        "ELT__DEMO_API__SEED": str(SEED),
+        "ELT__DEMO_API__INCIDENTS": str(incidents),
+        "ELT__DEMO_API__DASHBOARDS": str(dashboards),
+        "SOURCES__ANALYTICS_API__PAGE_SIZE": str(page_size),
+        "DBT_TARGET_PATH": str(ws.root / "dbt_target"),
+        "DBT_LOG_PATH": str(ws.root / "dbt_logs"),
+        "RUNTIME__DLTHUB_TELEMETRY": "false",
+        "PYTHONUNBUFFERED": "1",
+    }
+    if base_url:
+        env["SOURCES__ANALYTICS_API__BASE_URL"] = base_url
+        env["API_KEY"] = api_key or ""
+    return env
+
+
+@dataclass
+class EltRun:
+    """One ELT subprocess as measured from outside and as it summarised itself."""
+
+    label: str
+    ok: bool
+    wall_s: float
+    peak: TreePeak
+    seconds: dict[str, float] = field(default_factory=dict)
+    pages: dict[str, int] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+    http: dict[str, Any] = field(default_factory=dict)
+    models_built: int = 0
+    tests_passed: int = 0
+    error: str | None = None
+
+    @property
+    def ingest_s(self) -> float | None:
+        if not self.ok:
+            return None
+        return sum(self.seconds.get(step, 0.0) for step in INGEST_STEPS)
+
+    @property
+    def transform_s(self) -> float | None:
+        if not self.ok:
+            return None
+        return self.seconds.get("dbt", 0.0) + self.seconds.get("publish", 0.0)
+
+    @property
+    def api_records(self) -> int:
+        """Records the API returned (parent tables only; child tables are dlt's unnesting)."""
+        return sum(n for table, n in self.rows.items() if "__" not in table)
+
+
+def run_elt(ws: Workspace, env: dict[str, str], label: str) -> EltRun:
+    """`python -m ingestion.cli elt --summary-json` in `ws`, memory-sampled."""
+    summary_path = ws.summary(label)
+    cmd = [sys.executable, "-m", "ingestion.cli", "elt", "--summary-json", str(summary_path)]
+    proc = run_monitored(cmd, env, REPO_ROOT, ws.log(label))
+    return _elt_result(label, proc, summary_path)
+
+
+def _elt_result(label: str, proc: ProcessRun, summary_path: Path) -> EltRun:
+    run = EltRun(label=label, ok=proc.returncode == 0, wall_s=proc.wall_s, peak=proc.peak)
+    if not run.ok or not summary_path.exists():
+        run.ok = False
+        run.error = f"exit {proc.returncode}: {proc.log_tail(6)} (log: {proc.log})"
+        return run
+    summary = json.loads(summary_path.read_text())
+    run.seconds = {k: float(v) for k, v in summary.get("seconds", {}).items()}
+    run.pages = summary.get("pages", {})
+    run.rows = summary.get("rows", {})
+    run.http = summary.get("http", {})
+    run.models_built = int(summary.get("models_built", 0))
+    run.tests_passed = int(summary.get("tests_passed", 0))
+    return run
+
+
+@dataclass
+class BareDbt:
+    """One plain `dbt build` of the project on a warehouse the ELT already loaded."""
+
+    ok: bool
+    wall_s: float
+    error: str | None = None
+
+
+def run_bare_dbt(ws: Workspace, label: str) -> BareDbt:
+    """`dbt build --vars {schema_suffix: __bare}` in its own schemas and a fresh target dir.
+
+    A fresh target dir means a full parse, exactly like the ELT's first build in the same
+    workspace, so the ratio compares like with like.
+    """
+    dbt = Path(sys.executable).parent / "dbt"
+    cmd = [str(dbt), "build", "--vars", "{schema_suffix: __bare}"]
+    env = base_env() | {
+        "DESTINATION__DUCKDB__CREDENTIALS": str(ws.duckdb),
+        "DBT_TARGET_PATH": str(ws.root / f"dbt_target_{label}"),
+        "DBT_LOG_PATH": str(ws.root / f"dbt_logs_{label}"),
+    }
+    proc = run_monitored(cmd, env, REPO_ROOT, ws.log(label))
+    error = None if proc.returncode == 0 else f"exit {proc.returncode}: {proc.log_tail(6)}"
+    return BareDbt(proc.returncode == 0, proc.wall_s, error)
+
+
+def apply_change_batch(ws: Workspace) -> dict[str, Any]:
+    """One change batch on the demo state the ELT's own demo API left in `ws`."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "ingestion.demo_api",
+        "change",
+        "--state-dir",
+        str(ws.demo_state),
+        "--count",
+        "1",
+    ]
+    out = subprocess.run(
+        cmd, cwd=REPO_ROOT, env=base_env(), capture_output=True, text=True, check=True
+    )
+    report = json.loads(out.stdout)
+    return report["batches"][0]

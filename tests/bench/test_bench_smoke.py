@@ -1,0 +1,127 @@
+"""Smoke tests of `just bench`: the floor client loads exactly what the API has, and the
+arithmetic behind PASS/MISS is right. No timing is asserted: timings depend on the machine."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.floor import count_rows, run_floor
+from bench.measure import (
+    INGEST_VS_FLOOR,
+    RATE_SHARE,
+    Target,
+    TreeSampler,
+    allowed_requests,
+    incremental_request_target,
+    median,
+    median_of_dicts,
+    ratio,
+)
+from bench.scenarios import repeated
+from ingestion.demo_api import run_demo_api
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_floor_loads_every_record_the_api_reports(tmp_path: Path) -> None:
+    with run_demo_api(seed=7, incidents=230, dashboards=12, in_process=True) as api:
+        result = run_floor(api.base_url, api.token, tmp_path / "floor.duckdb", page_size=100)
+    assert result.total_count == {"dashboards": 12, "incidents": 230}
+    assert result.pages == {"dashboards": 1, "incidents": 3}
+    for table, total in result.total_count.items():
+        assert count_rows(tmp_path / "floor.duckdb", table) == total
+
+
+def test_median_skips_missing_values() -> None:
+    assert median([3.0, 1.0, 2.0]) == 2.0
+    assert median([4.0, None, 2.0]) == 3.0
+    assert median([None]) is None
+    assert median([]) is None
+    assert median_of_dicts([{"a": 1.0, "b": 5.0}, {"a": 3.0}]) == {"a": 2.0, "b": 5.0}
+
+
+def test_ratio_is_none_without_a_divisor() -> None:
+    assert ratio(3.0, 2.0) == 1.5
+    assert ratio(None, 2.0) is None
+    assert ratio(1.0, 0.0) is None
+    assert ratio(1.0, None) is None
+
+
+@pytest.mark.parametrize(
+    ("target", "value", "verdict"),
+    [
+        (INGEST_VS_FLOOR, 1.5, "PASS"),
+        (INGEST_VS_FLOOR, 1.51, "MISS"),
+        (INGEST_VS_FLOOR, None, "n/a"),
+        (RATE_SHARE, 0.9, "PASS"),
+        (RATE_SHARE, 0.89, "MISS"),
+        (Target(">=", 1, "x"), float("nan"), "n/a"),
+    ],
+)
+def test_target_verdicts(target: Target, value: float | None, verdict: str) -> None:
+    assert target.verdict(value) == verdict
+
+
+def test_incremental_request_target_rounds_pages_up() -> None:
+    assert incremental_request_target(0, 100) == 3
+    assert incremental_request_target(1, 100) == 4
+    assert incremental_request_target(100, 100) == 4
+    assert incremental_request_target(1_050, 100) == 14
+
+
+def test_allowed_requests_counts_the_first_window_up_front() -> None:
+    assert allowed_requests(50, 10.0, 0.0) == 50
+    assert allowed_requests(50, 10.0, 30.0) == 200
+
+
+def test_repeated_runs_three_times_only_when_fast_and_unset() -> None:
+    def calls(seconds: float, repeat: int | None) -> int:
+        return len(repeated(lambda i: i, lambda _: seconds, repeat))
+
+    assert calls(5.0, None) == 3
+    assert calls(120.0, None) == 1
+    assert calls(120.0, 2) == 2
+    assert calls(5.0, 1) == 1
+
+
+def test_tree_sampler_sees_children(tmp_path: Path) -> None:
+    child = "import time; x = bytearray(64 * 1024 * 1024); time.sleep(1.5)"
+    parent = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {child!r}])"
+    proc = subprocess.Popen([sys.executable, "-c", parent])
+    with TreeSampler(proc.pid, interval=0.05) as sampler:
+        proc.wait()
+    assert sampler.peak.samples > 0
+    assert sampler.peak.pipeline_mib >= 64
+    assert sampler.peak.demo_api_mib == 0
+
+
+@pytest.mark.e2e
+def test_bench_quick_writes_results(tmp_path: Path) -> None:
+    """The whole command at the smallest scale (real ELT + dbt, twice: 2-3 minutes)."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--quick",
+            "--skip-rate-limited",
+            "--output",
+            str(tmp_path),
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    results = json.loads((tmp_path / "latest.json").read_text())
+    small = results["full_load"][0]
+    assert small["scale"] == "small"
+    assert small["floor"]["complete"]
+    assert small["records"] == 540
+    assert {c["verdict"] for c in results["checks"]} <= {"PASS", "MISS", "n/a"}
