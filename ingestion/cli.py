@@ -74,32 +74,49 @@ def cmd_elt(argv: list[str]) -> int:
     return 0
 
 
+def _analyst_duckdb_path() -> str | None:
+    """The DuckDB file the analyst commands read; None (with a message) on another target."""
+    settings = load_settings()
+    if not settings.on_duckdb:
+        print(
+            f"query/shell/report/status read the DuckDB warehouse, but elt.target is"
+            f" {settings.target}: unset ELT__TARGET, or use that database's own client",
+            file=sys.stderr,
+        )
+        return None
+    return settings.duckdb_path
+
+
 def cmd_query(argv: list[str]) -> int:
     """`just query "SQL" [--format table|csv|json|parquet] [--output PATH] [--limit N]`."""
     from ingestion.analyst import query
 
-    return query.run(argv, load_settings().duckdb_path)
+    path = _analyst_duckdb_path()
+    return 1 if path is None else query.run(argv, path)
 
 
 def cmd_shell(argv: list[str]) -> int:
     """`just shell`: harlequin, read-only, on the warehouse (extra args go to harlequin)."""
     from ingestion.analyst import shell
 
-    return shell.run(argv, load_settings().duckdb_path)
+    path = _analyst_duckdb_path()
+    return 1 if path is None else shell.run(argv, path)
 
 
 def cmd_report(argv: list[str]) -> int:
     """`just report [--output PATH]`: one self-contained HTML file of charts from the marts."""
     from ingestion.analyst import report
 
-    return report.run(argv, load_settings().duckdb_path)
+    path = _analyst_duckdb_path()
+    return 1 if path is None else report.run(argv, path)
 
 
 def cmd_status(argv: list[str]) -> int:
     """`just status`: last run, mart row counts, incremental cursors, source freshness."""
     from ingestion.analyst import status
 
-    return status.run(argv, load_settings().duckdb_path)
+    path = _analyst_duckdb_path()
+    return 1 if path is None else status.run(argv, path)
 
 
 COMMANDS = {

@@ -123,18 +123,31 @@ def test_the_token_is_never_sent_to_another_host(server):
     assert server.state.requests == []
 
 
-def test_throttle_paces_requests_when_the_budget_runs_low(server):
-    clock = FakeClock()
+def budget(remaining: int, reset_in: int) -> Scripted:
     headers = {
         "RateLimit-Limit": "100",
-        "RateLimit-Remaining": "10",
-        "RateLimit-Reset": str(int(NOW) + 20),
+        "RateLimit-Remaining": str(remaining),
+        "RateLimit-Reset": str(int(NOW) + reset_in),
     }
-    server.state.script = [Scripted(200, headers, b'{"data": []}')]
+    return Scripted(200, headers, b'{"data": []}')
+
+
+def test_throttle_waits_for_the_window_when_the_budget_is_nearly_spent(server):
+    clock = FakeClock()
+    server.state.script = [budget(remaining=1, reset_in=3)]
     session = session_for(server, clock)
     get(session, server)
     get(session, server)
-    assert clock.sleeps == [2.0]  # 20 s left for 10 requests
+    assert clock.sleeps == [3.0]  # until a slot frees, instead of a 429
+
+
+def test_throttle_does_not_slow_a_comfortable_budget(server):
+    clock = FakeClock()
+    server.state.script = [budget(remaining=40, reset_in=30)]
+    session = session_for(server, clock)
+    get(session, server)
+    get(session, server)
+    assert clock.sleeps == []
 
 
 def test_retry_after_accepts_an_http_date():

@@ -31,7 +31,7 @@ def test_config_keeps_the_seeds_intent(settings):
     assert config["client"]["auth"] == {"type": "bearer", "token": "token"}
     assert config["resource_defaults"]["primary_key"] == "id"
     assert config["resource_defaults"]["write_disposition"] == "merge"
-    assert config["resource_defaults"]["endpoint"]["data_selector"] == "data"
+    assert str(config["resource_defaults"]["endpoint"]["data_selector"]) == "data"
     assert config["resource_defaults"]["endpoint"]["params"] == {"page[size]": 50}
     assert config["client"]["paginator"]["page_param"] == "page[number]"
 
