@@ -86,6 +86,8 @@ def add_verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
     inc = results.get("incremental")
     if inc:
         for resource, fig in inc["resources"].items():
+            if resource in FULL_SCAN_RESOURCES:
+                continue  # the target is for server-side filtered resources only
             target = Target("<=", fig["target"], f"<= {fig['target']:.0f} requests")
             check(f"incremental: {resource} requests", fig["requests"], target)
         check("incremental: wall / full load", inc["wall_vs_full"], INCREMENTAL_WALL_SHARE)
@@ -188,6 +190,11 @@ def _share(value: float | None, target: Target) -> str:
     return f"{fmt(value, '', 2)} {target.verdict(value)}"
 
 
+# The API has no filter on dashboards, so every run reads them all (and scd2 uses that
+# to retire deleted ones): the "changed / page size + 3" target cannot apply to them.
+FULL_SCAN_RESOURCES = frozenset({"dashboards"})
+
+
 def incremental_rows(inc: dict[str, Any]) -> list[list[str]]:
     rows = [[f"Incremental (after {inc['scale']} full load)", "value", "target"]]
     batch = inc["batches"][0] if inc["batches"] else {}
@@ -202,6 +209,9 @@ def incremental_rows(inc: dict[str, Any]) -> list[list[str]]:
     )
     for name, fig in inc["resources"].items():
         req = fig["requests"]
+        if name in FULL_SCAN_RESOURCES:
+            rows.append([f"  {name} requests", fmt(req), "n/a: no API filter, full scan (scd2)"])
+            continue
         target = Target("<=", fig["target"], "")
         rows.append(
             [

@@ -220,11 +220,15 @@ class IncidentTable:
                 status[i], start[i], res[i], last[i] = COMPLETED, begin, end, end
         edit_scale = 2 * HOUR_MS // 512
         upd = [t + ((mx >> 9) & 0x1FF) * edit_scale for t, mx in zip(last, misc, strict=True)]
-        # Backfilled incidents were bulk-imported at the snapshot time: equal updated_at values
-        # (ties) are normal in real data and paging must stay stable across them.
+        # Backfilled incidents that existed by the bulk import share its time as updated_at:
+        # equal updated_at values (ties) are normal in real data and paging must stay stable
+        # across them. The import lies mid-range, not at the snapshot time, so ties do not
+        # sit in every incremental run's lag window.
         backfilled = KIND_CODE["backfilled"]
+        imported = DATA_START_MS + (as_of - DATA_START_MS) * 3 // 5
         t_upd = [
-            as_of if u >= as_of or k == backfilled else u for u, k in zip(upd, kinds, strict=True)
+            as_of if u >= as_of else max(imported, t) if k == backfilled and t <= imported else u
+            for u, t, k in zip(upd, last, kinds, strict=True)
         ]
         t_start, t_det, t_ack, t_mit, t_res, t_clo, t_can = start, det, ack, mit, res, clo, can
         table.created = array("q", created)
