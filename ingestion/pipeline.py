@@ -204,11 +204,12 @@ def load(
     timer: StepTimer,
     full_refresh: bool,
     file_format: str | None = LOADER_FILE_FORMAT,
+    workers: int = 1,
 ) -> LoadResult:
     """Extract, normalize, load; returns rows per table and columns the API newly sent."""
     if pipeline.has_pending_data:  # a previous run died after extract: finish it first
         with timer.step("recover"):
-            pipeline.normalize()
+            pipeline.normalize(workers=workers)
             pipeline.load()
     known = {} if full_refresh else table_columns(pipeline)
     with timer.step("extract"):
@@ -218,7 +219,7 @@ def load(
             loader_file_format=file_format,
         )
     with timer.step("normalize"):
-        info = pipeline.normalize()
+        info = pipeline.normalize(workers=workers)
     rows: dict[str, int] = {}
     for table, count in info.row_counts.items():
         if not table.startswith("_dlt"):

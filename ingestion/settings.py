@@ -88,6 +88,12 @@ SETTINGS: list[tuple[str, str, Any, str]] = [
         "dlt's working folder (state, packages).",
     ),
     (
+        "normalize_workers",
+        "elt.normalize_workers",
+        1,
+        "processes dlt's normalize step uses (1 = in-process; more helps large loads).",
+    ),
+    (
         "lock_wait_seconds",
         "elt.lock_wait_seconds",
         0.0,
@@ -120,6 +126,7 @@ class Settings:
     target: str
     duckdb_path: str
     pipelines_dir: str
+    normalize_workers: int
     lock_wait_seconds: float
     demo_state_dir: str
     demo_seed: int
