@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -170,6 +171,10 @@ def make_pipeline(settings: Settings) -> dlt.Pipeline:
         destination=destination,
         dataset_name=RAW_DATASET,
         pipelines_dir=settings.pipelines_dir,
+        # rows per resource while it runs; on stdout, so stderr stays the one-line error
+        progress=dlt.progress.log(log_period=5.0, logger=sys.stdout, dump_system_stats=False)
+        if settings.progress
+        else None,
     )
 
 

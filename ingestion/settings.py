@@ -94,6 +94,12 @@ SETTINGS: list[tuple[str, str, Any, str]] = [
         "processes dlt's normalize step uses (1 = in-process; more helps large loads).",
     ),
     (
+        "progress",
+        "elt.progress",
+        True,
+        "print rows per resource every few seconds while extract, normalize and load run.",
+    ),
+    (
         "lock_wait_seconds",
         "elt.lock_wait_seconds",
         0.0,
@@ -127,6 +133,7 @@ class Settings:
     duckdb_path: str
     pipelines_dir: str
     normalize_workers: int
+    progress: bool
     lock_wait_seconds: float
     demo_state_dir: str
     demo_seed: int
@@ -167,6 +174,8 @@ def _resolve(key: str, default: Any) -> Any:
     value = dlt.config.get(key)
     if value is None or value == "":
         return default
+    if isinstance(default, bool) and isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
     if default is not None and not isinstance(default, str):
         return type(default)(value)
     return value
