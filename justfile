@@ -24,8 +24,7 @@ lint:
 
 # generate the dbt docs and serve them (lineage from raw sources to marts)
 docs port="8080":
-    uv run dbt docs generate
-    uv run dbt docs serve --port "$1"
+    @uv run python -m ingestion.cli docs --port "$1"
 
 # run SQL read-only on the warehouse: a table, or --format csv|json|parquet [--output PATH], e.g. just query "select * from marts.dim_teams"
 query sql *args:

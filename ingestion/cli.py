@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -79,8 +81,8 @@ def _analyst_duckdb_path() -> str | None:
     settings = load_settings()
     if not settings.on_duckdb:
         print(
-            f"query/shell/report/status read the DuckDB warehouse, but elt.target is"
-            f" {settings.target}: unset ELT__TARGET, or use that database's own client",
+            f"shell/report/status read the DuckDB warehouse, but elt.target is"
+            f" {settings.target}: use `just query`, or that database's own client",
             file=sys.stderr,
         )
         return None
@@ -91,6 +93,12 @@ def cmd_query(argv: list[str]) -> int:
     """`just query "SQL" [--format table|csv|json|parquet] [--output PATH] [--limit N]`."""
     from ingestion.analyst import query
 
+    settings = load_settings()
+    if settings.target == "postgres":
+        from ingestion.analyst import postgres
+        from ingestion.settings import postgres_credentials
+
+        return postgres.run(argv, postgres_credentials())
     path = _analyst_duckdb_path()
     return 1 if path is None else query.run(argv, path)
 
@@ -119,8 +127,40 @@ def cmd_status(argv: list[str]) -> int:
     return 1 if path is None else status.run(argv, path)
 
 
+def dbt_environment(settings) -> dict[str, str]:
+    """The env dlt's dbt runner would give dbt: one place for credentials, either target."""
+    env = dict(os.environ)
+    if settings.on_duckdb:
+        env["DLT__CREDENTIALS__DATABASE"] = settings.duckdb_path
+    else:
+        from ingestion.settings import postgres_credentials
+
+        creds = postgres_credentials()
+        for key in ("host", "port", "username", "password", "database"):
+            if creds.get(key) is not None:
+                env[f"DLT__CREDENTIALS__{key.upper()}"] = str(creds[key])
+    return env
+
+
+def cmd_docs(argv: list[str]) -> int:
+    """`just docs [port]`: dbt docs generate + serve against the configured warehouse."""
+    parser = argparse.ArgumentParser(prog="docs", description="Generate and serve dbt docs.")
+    parser.add_argument("--port", default="8080")
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    env = dbt_environment(settings)
+    target = ["--target", settings.target]
+    generated = subprocess.run(["dbt", "docs", "generate", *target], env=env, check=False)
+    if generated.returncode != 0:
+        print("docs failed: `dbt docs generate` did not finish (see above)", file=sys.stderr)
+        return generated.returncode
+    os.execvpe("dbt", ["dbt", "docs", "serve", *target, "--port", args.port], env)
+    return 0  # not reached: serve replaces this process
+
+
 COMMANDS = {
     "elt": cmd_elt,
+    "docs": cmd_docs,
     "query": cmd_query,
     "shell": cmd_shell,
     "report": cmd_report,

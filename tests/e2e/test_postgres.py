@@ -123,3 +123,14 @@ def test_the_run_ledger_is_written_on_postgres(both_targets):
     with psycopg2.connect(credentials) as con, con.cursor() as cur:
         cur.execute("select status from ops.elt_runs")
         assert cur.fetchall() == [("success",)]
+
+
+def test_just_query_reads_postgres_read_only(both_targets):
+    on_duckdb, _, credentials, _ = both_targets
+    env = {"ELT__TARGET": "postgres", "DESTINATION__POSTGRES__CREDENTIALS": credentials}
+    counted = on_duckdb.just("query", "select count(*) as n from marts.fct_incidents", **env)
+    assert counted.returncode == 0, counted.stderr
+    assert "(1 row" in counted.stdout
+    refused = on_duckdb.just("query", "drop table marts.fct_incidents", **env)
+    assert refused.returncode == 1
+    assert "read-only" in refused.stderr

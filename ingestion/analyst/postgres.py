@@ -1,0 +1,89 @@
+"""`just query` on the PostgreSQL target: the same output, through a read-only session.
+
+DuckDB writes CSV/JSON/Parquet itself with COPY; on PostgreSQL the rows come back to
+Python and are written with the standard library (CSV, JSON lines) or pyarrow (Parquet).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from ingestion.analyst.query import UsageError, parse_args, resolve_format
+from ingestion.analyst.tables import footer, render_table
+
+
+def connect(credentials: dict[str, Any]):
+    import psycopg2
+
+    con = psycopg2.connect(
+        host=credentials["host"],
+        port=credentials["port"],
+        user=credentials["username"],
+        password=credentials.get("password") or None,
+        dbname=credentials["database"],
+        connect_timeout=10,
+    )
+    con.set_session(readonly=True, autocommit=True)
+    return con
+
+
+def write(columns: list[str], rows: list[tuple], fmt: str, output: str | None) -> None:
+    if fmt == "parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pylist([dict(zip(columns, row, strict=True)) for row in rows])
+        pq.write_table(table, output or sys.stdout.buffer)
+        return
+    handle = open(output, "w", newline="") if output else sys.stdout  # noqa: SIM115
+    try:
+        if fmt == "csv":
+            writer = csv.writer(handle)
+            writer.writerow(columns)
+            writer.writerows(rows)
+        else:  # json: one object per line, as DuckDB's COPY writes it
+            for row in rows:
+                record = dict(zip(columns, row, strict=True))
+                handle.write(json.dumps(record, default=str, ensure_ascii=False) + "\n")
+    finally:
+        if output:
+            handle.close()
+
+
+def run(argv: list[str], credentials: dict[str, Any]) -> int:
+    import psycopg2
+
+    args = parse_args(argv)
+    try:
+        fmt = resolve_format(args.format, args.output)
+    except UsageError as exc:
+        print(f"query: {exc}", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    try:
+        with connect(credentials) as con, con.cursor() as cur:
+            cur.execute(args.sql)
+            columns = [d[0] for d in cur.description or []]
+            rows = cur.fetchall() if columns else []
+    except psycopg2.Error as exc:
+        text = str(exc).strip().splitlines()
+        print(f"query failed: {text[0] if text else type(exc).__name__}", file=sys.stderr)
+        return 1
+    elapsed = time.perf_counter() - started
+    if fmt == "table":
+        shown = rows if args.limit <= 0 else rows[: args.limit]
+        if columns:
+            print(render_table(columns, shown))
+        print(footer(len(shown), len(rows), elapsed))
+        return 0
+    if args.output:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    write(columns, rows, fmt, args.output)
+    if args.output:
+        print(f"wrote {len(rows)} rows to {args.output} ({fmt}, {elapsed:.3f}s)")
+    return 0
