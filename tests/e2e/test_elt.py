@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import statistics
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
 import pytest
 
 from ingestion.demo_api import run_demo_api
@@ -76,3 +83,106 @@ def test_query_prints_the_raw_count(first_run):
     assert result.returncode == 0, result.stderr
     assert "(1 row," in result.stdout
     assert str(workspace.scalar("select count(*) from raw.incidents")) in result.stdout
+
+
+# ---- the marts' headline numbers, recomputed from the API's ground truth in plain Python ----
+
+COUNTABLE = {"normal", "normal_sub", "backfilled"}
+
+
+def _parse(ts: str | None) -> datetime | None:
+    return None if ts is None else datetime.fromisoformat(ts.replace("Z", "+00:00"))
+
+
+def _sla_targets() -> dict[str, float]:
+    seed = Path(__file__).resolve().parents[2] / "transform" / "seeds" / "sla_targets.csv"
+    with seed.open() as handle:
+        return {
+            row["severity_level"]: float(row["sla_target_minutes"])
+            for row in csv.DictReader(handle)
+        }
+
+
+@pytest.fixture(scope="module")
+def truth(first_run) -> list[dict]:
+    """Countable incidents as the API serves them, with minutes to resolve computed here."""
+    workspace, _ = first_run
+    with run_demo_api(
+        seed=42, incidents=230, dashboards=17, state_dir=str(workspace.demo_state_dir)
+    ) as api:
+        incidents = api.ground_truth()["incidents"]
+    rows = []
+    for record in incidents:
+        a = record["attributes"]
+        if a["kind"] not in COUNTABLE:
+            continue
+        started, resolved = _parse(a["started_at"]), _parse(a["resolved_at"])
+        severity = (a["severity"] or {"data": {"attributes": {"severity": None}}})["data"]
+        minutes = (resolved - started).total_seconds() / 60 if started and resolved else None
+        rows.append(
+            {
+                "severity": severity["attributes"]["severity"],
+                "started_day": started.date() if started else None,
+                "minutes_to_resolve": minutes,
+            }
+        )
+    return rows
+
+
+def test_median_minutes_to_resolve_per_severity_matches_ground_truth(first_run, truth):
+    workspace, _ = first_run
+    expected = {}
+    for severity in {r["severity"] for r in truth}:
+        values = [
+            r["minutes_to_resolve"]
+            for r in truth
+            if r["severity"] == severity and r["minutes_to_resolve"] is not None
+        ]
+        if values:
+            expected[severity] = statistics.median(values)
+    with duckdb.connect(str(workspace.duckdb_path), read_only=True) as con:
+        got = dict(
+            con.execute(
+                "select severity_level, percentile_cont(0.5) within group"
+                " (order by minutes_to_resolve) from marts.fct_incidents"
+                " where is_countable and minutes_to_resolve is not null group by 1"
+            ).fetchall()
+        )
+    assert got.keys() == expected.keys()
+    for severity, value in expected.items():
+        assert got[severity] == pytest.approx(value, abs=1e-6), severity
+
+
+def test_sla_breach_counts_match_ground_truth(first_run, truth):
+    workspace, _ = first_run
+    targets = _sla_targets()
+    expected = Counter(
+        r["severity"]
+        for r in truth
+        if r["minutes_to_resolve"] is not None
+        and r["severity"] in targets
+        and r["minutes_to_resolve"] > targets[r["severity"]]
+    )
+    with duckdb.connect(str(workspace.duckdb_path), read_only=True) as con:
+        got = dict(
+            con.execute(
+                "select severity_level, sum(incidents_sla_breached)"
+                " from marts.incident_metrics_daily group by 1"
+                " having sum(incidents_sla_breached) > 0"
+            ).fetchall()
+        )
+    assert got == dict(expected)
+    assert sum(expected.values()) > 0
+
+
+def test_incidents_started_per_day_match_ground_truth(first_run, truth):
+    workspace, _ = first_run
+    expected = Counter(r["started_day"] for r in truth if r["started_day"] is not None)
+    with duckdb.connect(str(workspace.duckdb_path), read_only=True) as con:
+        got = dict(
+            con.execute(
+                "select cast(date_day as date), sum(incidents_started)"
+                " from marts.incident_metrics_daily group by 1 having sum(incidents_started) > 0"
+            ).fetchall()
+        )
+    assert got == dict(expected)
