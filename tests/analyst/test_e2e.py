@@ -17,15 +17,14 @@ import duckdb
 import pytest
 
 from ingestion.analyst import query, report
-from tests.e2e.conftest import Workspace
+from tests.workspace import Workspace
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    ws = Workspace(tmp_path_factory.mktemp("analyst"))
-    result = ws.just("elt", ELT__DEMO_API__INCIDENTS="230", ELT__DEMO_API__DASHBOARDS="17")
+def built(demo_elt) -> Workspace:
+    ws, result = demo_elt
     assert result.returncode == 0, result.stdout + result.stderr
     return ws
 

@@ -100,7 +100,7 @@ def test_tree_sampler_sees_children(tmp_path: Path) -> None:
     assert sampler.peak.demo_api_mib == 0
 
 
-@pytest.mark.e2e
+@pytest.mark.bench
 def test_bench_quick_writes_results(tmp_path: Path) -> None:
     """The whole command at the smallest scale (real ELT + dbt, twice: 2-3 minutes)."""
     out = subprocess.run(

@@ -12,10 +12,9 @@ import duckdb
 import pytest
 
 from ingestion.demo_api import run_demo_api
+from tests.workspace import DEMO_SIZE as DEMO
 
 pytestmark = pytest.mark.e2e
-
-DEMO = {"ELT__DEMO_API__INCIDENTS": "230", "ELT__DEMO_API__DASHBOARDS": "17"}
 
 
 def api_totals(workspace) -> dict[str, int]:
@@ -35,12 +34,8 @@ def api_totals(workspace) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def first_run(tmp_path_factory):
-    from tests.e2e.conftest import Workspace
-
-    workspace = Workspace(tmp_path_factory.mktemp("elt"))
-    result = workspace.just("elt", **DEMO)
-    return workspace, result
+def first_run(demo_elt):
+    return demo_elt
 
 
 def test_elt_exits_zero_and_prints_a_summary(first_run):

@@ -78,7 +78,7 @@ def rows_of(fetch, table: str) -> tuple[list[str], list[tuple]]:
 
 @pytest.fixture(scope="module")
 def both_targets(tmp_path_factory, database):
-    from tests.e2e.conftest import Workspace
+    from tests.workspace import Workspace
 
     on_duckdb = Workspace(tmp_path_factory.mktemp("duckdb"))
     on_postgres = Workspace(tmp_path_factory.mktemp("postgres"))
