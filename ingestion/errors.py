@@ -28,9 +28,18 @@ def exception_chain(exc: BaseException) -> Iterator[BaseException]:
 def explain(exc: BaseException, duckdb_path: str | None = None) -> str:
     """The message for the person at the terminal. Never includes a token."""
     from ingestion.pipeline import ConfigurationError, TransformError
+    from ingestion.runs import AlreadyRunningError, WarehouseLockedError
 
     chain = list(exception_chain(exc))
-    for known in (ApiError, RecordShapeError, ConfigurationError, TransformError):
+    known_errors = (
+        ApiError,
+        RecordShapeError,
+        ConfigurationError,
+        TransformError,
+        AlreadyRunningError,
+        WarehouseLockedError,
+    )
+    for known in known_errors:
         for err in chain:
             if isinstance(err, known):
                 return str(err)

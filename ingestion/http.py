@@ -70,12 +70,14 @@ class HttpStats:
         }
 
 
-def retry_after_seconds(response: requests.Response, now: float | None = None) -> float | None:
+def retry_after_seconds(
+    response: requests.Response, now: float | None = None, use_reset: bool = True
+) -> float | None:
     """The server's own hint of when to come back, if it gives one.
 
-    `Retry-After` (seconds or an HTTP date) wins; otherwise `RateLimit-Reset`, which the
-    reference API sends as UTC epoch seconds (small values are read as delta-seconds, as in
-    the IETF RateLimit draft).
+    `Retry-After` (seconds or an HTTP date) wins; otherwise, for a 429 (`use_reset`),
+    `RateLimit-Reset`, which the reference API sends as UTC epoch seconds (small values are
+    read as delta-seconds, as in the IETF RateLimit draft).
     """
     now = time.time() if now is None else now
     header = response.headers.get("Retry-After")
@@ -86,22 +88,29 @@ def retry_after_seconds(response: requests.Response, now: float | None = None) -
         parsed = email.utils.parsedate_tz(header)
         if parsed is not None:
             return max(0.0, email.utils.mktime_tz(parsed) - now)
-    return seconds_until_reset(response, now)
+    return seconds_until_reset(response, now) if use_reset else None
 
 
-def _use_fast_json(response: requests.Response) -> None:
-    """Decode bodies with orjson: `Response.json` (simplejson here) was a quarter of extract.
+def _decode_envelope(response: requests.Response, path: str) -> None:
+    """Parse the body once (orjson) and insist on the JSON:API `data` array.
 
-    Malformed bodies still raise a `JSONDecodeError` subclass, as dlt expects.
+    `Response.json` (simplejson here) was a quarter of extract time. A 200 without `data`
+    would otherwise read as an empty last page: the run would "succeed" and the scd2
+    dashboards on the unread pages would be retired as deleted.
     """
-
-    def fast_json(**_: object):
-        try:
-            return orjson.loads(response.content)
-        except orjson.JSONDecodeError as exc:
-            raise requests.JSONDecodeError(str(exc), exc.doc, exc.pos) from None
-
-    response.json = fast_json  # type: ignore[method-assign]
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        raise ApiError(
+            f"the API answered {path} with a body that is not valid JSON (truncated or HTML):"
+            " nothing from this run was loaded; rerun, and check base_url if it persists"
+        ) from None
+    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+        raise ApiError(
+            f"the API answered {path} without a JSON:API `data` array: nothing from this run"
+            " was loaded; rerun, and report it to the API's owner if it persists"
+        )
+    response.json = lambda **_: body  # type: ignore[method-assign]
 
 
 def seconds_until_reset(response: requests.Response, now: float) -> float | None:
@@ -177,10 +186,14 @@ class ApiSession(requests.Session):
                 self.stats.rate_limited += 1
             if attempt >= self.policy.max_attempts:
                 raise ApiError(_give_up_message(response, path, attempt))
-            hint = retry_after_seconds(response, self._clock())
+            # RateLimit-Reset speaks for the rate limit only: a 5xx backs off as configured
+            hint = retry_after_seconds(
+                response, self._clock(), use_reset=response.status_code == 429
+            )
             self._wait(self.policy.backoff(attempt) if hint is None else hint)
         request.hooks = hooks
-        _use_fast_json(response)
+        if response.ok:
+            _decode_envelope(response, path)
         return dispatch_hook("response", hooks, response, **kwargs)
 
     # -- helpers -------------------------------------------------------------------------------

@@ -155,3 +155,22 @@ def test_retry_after_accepts_an_http_date():
     response.headers["Retry-After"] = "Fri, 15 Jan 2027 08:00:30 GMT"
     now = 1_800_000_000.0  # 2027-01-15T08:00:00Z
     assert retry_after_seconds(response, now) == 30.0
+
+
+def test_a_5xx_backs_off_even_when_ratelimit_reset_is_sent(server):
+    clock = FakeClock()
+    server.state.script = [Scripted(503, {"RateLimit-Reset": str(int(NOW) + 50)})]
+    get(session_for(server, clock, backoff_factor=1.0), server)
+    assert clock.sleeps == [1.0]  # the reset time is about the rate limit, not the outage
+
+
+def test_a_page_without_a_data_array_fails_instead_of_ending_paging(server):
+    server.state.script = [Scripted(200, {}, b'{"meta": {"total_pages": 3}}')]
+    with pytest.raises(ApiError, match="without a JSON:API `data` array"):
+        get(session_for(server, FakeClock()), server)
+
+
+def test_a_truncated_body_fails_with_a_clear_message(server):
+    server.state.script = [Scripted(200, {}, b'{"data": [{"id": "1", "attri')]
+    with pytest.raises(ApiError, match="not valid JSON"):
+        get(session_for(server, FakeClock()), server)
