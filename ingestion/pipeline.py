@@ -203,6 +203,24 @@ def table_columns(pipeline: dlt.Pipeline) -> dict[str, set[str]]:
     }
 
 
+def finish_interrupted_commit(pipeline: dlt.Pipeline) -> None:
+    """Complete a normalize commit that a kill cut in half.
+
+    dlt commits a normalized package by renaming it into `load/normalized/`, then deleting
+    the extracted files. Killed between the two, the package exists twice and re-normalizing
+    it fails forever with "Directory not empty". The normalized copy is complete, so the
+    commit is finished here the way dlt would have: by deleting the extracted copy.
+    """
+    normalized = set(pipeline.list_normalized_load_packages())
+    twice = [
+        load_id for load_id in pipeline.list_extracted_load_packages() if load_id in normalized
+    ]
+    if twice:
+        storage = pipeline._get_normalize_storage()
+        for load_id in twice:
+            storage.extracted_packages.delete_package(load_id)
+
+
 def load(
     pipeline: dlt.Pipeline,
     source: Any,
@@ -213,6 +231,7 @@ def load(
 ) -> LoadResult:
     """Extract, normalize, load; returns rows per table and columns the API newly sent."""
     if pipeline.has_pending_data:  # a previous run died after extract: finish it first
+        finish_interrupted_commit(pipeline)
         with timer.step("recover"):
             pipeline.normalize(workers=workers)
             pipeline.load()
