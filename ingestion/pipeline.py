@@ -203,6 +203,16 @@ def table_columns(pipeline: dlt.Pipeline) -> dict[str, set[str]]:
     }
 
 
+def scd2_resources(source: Any) -> list[str]:
+    """Selected resources loaded with the scd2 merge strategy (they keep history)."""
+    return [
+        name
+        for name, resource in source.selected_resources.items()
+        if isinstance(resource.write_disposition, dict)
+        and resource.write_disposition.get("strategy") == "scd2"
+    ]
+
+
 def finish_interrupted_commit(pipeline: dlt.Pipeline) -> None:
     """Complete a normalize commit that a kill cut in half.
 
@@ -237,11 +247,21 @@ def load(
             pipeline.load()
     known = {} if full_refresh else table_columns(pipeline)
     with timer.step("extract"):
-        pipeline.extract(
-            source,
-            refresh="drop_sources" if full_refresh else None,
-            loader_file_format=file_format,
-        )
+        if full_refresh:
+            # scd2 tables are a full scan every run anyway: keep their history (which
+            # dashboards were deleted, and when) and start everything else from scratch
+            history = scd2_resources(source)
+            rest = [name for name in source.selected_resources if name not in history]
+            if rest:
+                pipeline.extract(
+                    source.with_resources(*rest),
+                    refresh="drop_resources",
+                    loader_file_format=file_format,
+                )
+            if history:
+                pipeline.extract(source.with_resources(*history), loader_file_format=file_format)
+        else:
+            pipeline.extract(source, loader_file_format=file_format)
     with timer.step("normalize"):
         info = pipeline.normalize(workers=workers)
     rows: dict[str, int] = {}
@@ -333,6 +353,25 @@ def incremental_cursors(pipeline: dlt.Pipeline) -> dict[str, Any]:
     return cursors
 
 
+def rewind_cursors(pipeline: dlt.Pipeline, before: dict[str, Any]) -> None:
+    """Put the incremental cursors back where the last published run left them.
+
+    The rows of a run whose dbt tests failed are loaded (raw is what the API said), but the
+    run was not published. Rewinding makes the next run re-read them, so once upstream fixes
+    the data a plain rerun converges; merge on `id` makes the re-read harmless.
+    """
+    with pipeline.managed_state(extract_state=True) as state:
+        resources = state.get("sources", {}).get(SOURCE_NAME, {}).get("resources", {})
+        for name, resource_state in resources.items():
+            incremental = resource_state.get("incremental", {})
+            if name not in before:
+                incremental.clear()  # never published: start again from initial_value
+                continue
+            for cursor in incremental.values():
+                cursor["last_value"] = before[name]
+                cursor["unique_hashes"] = []
+
+
 def run_elt(settings: Settings, options: RunOptions | None = None) -> RunSummary:
     """One whole run under the warehouse lock; every outcome lands in the run ledger."""
     options = options or RunOptions()
@@ -352,6 +391,8 @@ def run_elt(settings: Settings, options: RunOptions | None = None) -> RunSummary
         except BaseException as exc:
             from ingestion.errors import explain
 
+            if isinstance(exc, TransformError) and not options.backfill:
+                rewind_cursors(pipeline, record["cursor_before"])
             _record(pipeline, record | {"status": "failed", "error": explain(exc)})
             raise
         _record(
@@ -382,7 +423,14 @@ def _run(settings: Settings, pipeline: dlt.Pipeline, options: RunOptions) -> Run
         source = analytics_api_source(
             settings, base_url, token, session, list(options.extra_resources), options.backfill
         )
-        loaded = load(pipeline, source, timer, options.full_refresh, loader_file_format(settings))
+        loaded = load(
+            pipeline,
+            source,
+            timer,
+            options.full_refresh,
+            loader_file_format(settings),
+            settings.normalize_workers,
+        )
     with timer.step("dbt"):
         dbt_results = transform(pipeline, settings.target, full_refresh=options.full_refresh)
     with timer.step("publish"), pipeline.sql_client() as client:

@@ -1,0 +1,75 @@
+"""Assertions shared by the reliability tests: the three promises every failure must keep."""
+
+from __future__ import annotations
+
+from tests.reliability.conftest import (
+    TOKEN,
+    Run,
+    Snapshot,
+    Step,
+    normalised,
+    parse_ts,
+    truth_dashboards,
+    truth_incidents,
+)
+
+
+def assert_one_line_failure(run: Run, *phrases: str) -> None:
+    """Exit 1, and one or two lines on stderr that say what happened and what to do."""
+    assert run.returncode == 1, run.describe()
+    assert "Traceback" not in run.stderr and "Traceback" not in run.stdout, run.describe()
+    lines = run.message_lines
+    assert 1 <= len(lines) <= 2, run.describe()
+    assert lines[0].startswith("ELT failed: "), run.describe()
+    message = " ".join(lines)
+    for phrase in phrases:
+        assert phrase.lower() in message.lower(), f"{phrase!r} not in {message!r}"
+    assert TOKEN not in run.stdout + run.stderr
+
+
+def assert_raw_unchanged(step: Step) -> None:
+    before, after = step.before, step.after
+    assert after.incidents == before.incidents
+    assert after.dashboards == before.dashboards
+    assert after.raw_counts == before.raw_counts
+
+
+def assert_marts_unchanged(step: Step) -> None:
+    """Published marts are still the last good build, byte for byte (every column)."""
+    assert step.after.marts_full == step.before.marts_full
+    assert step.after.marts, "no published marts to compare"
+
+
+def assert_cursor_not_advanced(step: Step) -> None:
+    before, after = step.before, step.after
+    assert after.local_cursor == before.local_cursor
+    assert after.destination_cursor == before.destination_cursor
+    assert_cursor_within_loaded_data(after)
+
+
+def assert_cursor_within_loaded_data(snapshot: Snapshot, local: bool = True) -> None:
+    """The stored incremental cursor never points past the newest row actually in raw.
+
+    dlt commits its local state (pipelines folder) when extract ends, with the package; only
+    the destination's copy (`raw._dlt_pipeline_state`) is committed with the data itself.
+    """
+    cursors = [snapshot.destination_cursor] + ([snapshot.local_cursor] if local else [])
+    for cursor in cursors:
+        if cursor is not None:
+            assert snapshot.max_loaded_updated_at is not None
+            assert parse_ts(cursor) <= parse_ts(snapshot.max_loaded_updated_at)
+
+
+def assert_converged(step: Step) -> None:
+    """raw and marts equal the API's ground truth, with no duplicates."""
+    after, truth = step.after, step.truth
+    ids = [i for i, _ in after.incidents]
+    assert len(ids) == len(set(ids)), "duplicate incident ids in raw"
+    assert normalised(after) == truth_incidents(truth)
+    current = [d for d in after.dashboards if d[2] is None]
+    assert len(current) == len({d[0] for d in current}), "two current versions of a dashboard"
+    assert after.current_dashboards == truth_dashboards(truth)
+    assert after.fct_incidents == truth_incidents(truth), "marts.fct_incidents not rebuilt"
+    assert after.live_dim_dashboards == {d["id"] for d in truth["dashboards"]}
+    assert_cursor_within_loaded_data(after)
+    assert not after.pending_packages

@@ -1,0 +1,79 @@
+"""A SIGKILL in the instant after dlt's normalize committed a package, before it cleaned up.
+
+dlt's normalize renames `load/new/<id>` to `load/normalized/<id>` (atomic) and only then
+deletes the source package `normalize/extracted/<id>`. A process killed between the two
+leaves the same load id in both places. The polled SIGKILL in test_kills.py lands in this
+window now and then; here the state is built deterministically: extract and normalize for
+real, then put back the extracted package as the kill would have left it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from ingestion.demo_api import run_demo_api
+from tests.reliability.checks import assert_one_line_failure
+from tests.reliability.conftest import REPO_ROOT, Workspace
+
+pytestmark = pytest.mark.e2e
+
+CRASH_STATE = textwrap.dedent(
+    """
+    import shutil
+    from pathlib import Path
+
+    from ingestion.http import ApiSession
+    from ingestion.pipeline import LOADER_FILE_FORMAT, make_pipeline, retry_policy
+    from ingestion.settings import load_settings, read_api_key
+    from ingestion.source import analytics_api_source
+
+    settings = load_settings()
+    pipeline = make_pipeline(settings)
+    session = ApiSession(settings.base_url, retry_policy(settings))
+    source = analytics_api_source(settings, settings.base_url, read_api_key(), session)
+    pipeline.extract(source, loader_file_format=LOADER_FILE_FORMAT)
+    extracted = Path(pipeline.working_dir) / "normalize" / "extracted"
+    (load_id,) = [d.name for d in extracted.iterdir()]
+    saved = Path(pipeline.working_dir).parent / "saved_package"
+    shutil.copytree(extracted / load_id, saved)
+    pipeline.normalize()
+    assert not (extracted / load_id).exists(), "normalize kept the extracted package"
+    shutil.copytree(saved, extracted / load_id)  # as a SIGKILL before the cleanup leaves it
+    shutil.rmtree(saved)
+    print(load_id)
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def rerun_after_crash(tmp_path_factory):
+    ws = Workspace(tmp_path_factory.mktemp("crash_window"))
+    with run_demo_api(seed=7, incidents=30, dashboards=3, in_process=True) as api:
+        ws.api_env = {"SOURCES__ANALYTICS_API__BASE_URL": api.base_url, "API_KEY": api.token}
+        made = subprocess.run(
+            [sys.executable, "-c", CRASH_STATE],
+            cwd=REPO_ROOT,
+            env=ws.env(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert made.returncode == 0, made.stderr[-3000:]
+        return ws, ws.elt(), api.ground_truth()
+
+
+def test_a_rerun_after_the_crash_fails_with_one_line_at_worst(rerun_after_crash):
+    _, run, _ = rerun_after_crash
+    if run.returncode != 0:
+        assert_one_line_failure(run)
+
+
+def test_a_rerun_after_a_kill_between_normalize_commit_and_cleanup_recovers(rerun_after_crash):
+    ws, run, truth = rerun_after_crash
+    assert run.returncode == 0, run.describe()
+    loaded = {i for (i,) in ws.query("select id from raw.incidents")}
+    assert loaded == {r["id"] for r in truth["incidents"]}

@@ -1,0 +1,292 @@
+"""Property-based: any record the reference spec allows goes through ingestion and staging.
+
+Records are generated from the incident/dashboard schemas of the reference OpenAPI subset
+(`../shared/reference/incident-api-openapi-subset.json`): every nullable field null or set,
+empty and long arrays, unicode text, plus unknown extra attributes. Each example passes the
+record check, is loaded by dlt with the project's own column hints and write dispositions
+(incidents: merge on id; dashboards: scd2) into one temporary DuckDB, and must arrive
+whole: every record, every list item, every unknown field as a column. One dbt build of the
+staging models then runs over everything loaded (the generic `accepted_values` tests are
+left out: the spec types `kind`/`status` as free text, which those tests reject on purpose).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import dlt
+import duckdb
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ingestion.records import RecordShapeError, check_record
+from ingestion.source import DASHBOARD_COLUMNS, INCIDENT_COLUMNS
+from tests.ingestion.records_factory import dashboard, incident
+from tests.reliability.conftest import REPO_ROOT
+
+pytestmark = pytest.mark.e2e  # a dlt load per example and one dbt build: ~1 minute
+
+SPEC_PATH = REPO_ROOT.parent / "shared" / "reference" / "incident-api-openapi-subset.json"
+if not SPEC_PATH.exists():
+    pytest.skip(f"reference spec not found at {SPEC_PATH}", allow_module_level=True)
+SPEC = json.loads(SPEC_PATH.read_text())
+SCHEMAS = SPEC["schemas"]
+
+TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"))
+LONG_TEXT = st.text(min_size=300, max_size=1000)
+KEY = st.text("abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=8)
+TIMESTAMP = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31)).map(
+    lambda d: d.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+)
+ids = itertools.count()
+
+
+def _ref(schema: dict) -> dict | None:
+    for part in schema.get("allOf", []):
+        if "$ref" in part:
+            return SCHEMAS.get(part["$ref"].rsplit("/", 1)[-1], _RELATED)
+    return None
+
+
+# a JSON:API related-resource document, for the `*_response` schemas the subset leaves out
+_RELATED = {
+    "type": "object",
+    "properties": {
+        "data": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "string"},
+                "type": {"type": "string"},
+                "attributes": {
+                    "type": "object",
+                    "properties": {"name": {"type": "string"}, "slug": {"type": "string"}},
+                },
+            },
+        }
+    },
+}
+
+
+def strategy(name: str, schema: dict, depth: int = 0) -> st.SearchStrategy[Any]:
+    """A value for one property: its type, enum, nullability; `*_at` strings are ISO times."""
+    ref = _ref(schema)
+    if ref is not None:
+        schema = {**ref, "nullable": schema.get("nullable", False)}
+    if "enum" in schema:
+        base: st.SearchStrategy[Any] = st.sampled_from([v for v in schema["enum"] if v])
+    elif schema.get("type") == "string":
+        long = [LONG_TEXT] if depth == 0 else []
+        base = TIMESTAMP if name.endswith("_at") else st.one_of(TEXT, *long)
+    elif schema.get("type") == "integer":
+        base = st.integers(-(2**63), 2**63 - 1)
+    elif schema.get("type") == "boolean":
+        base = st.booleans()
+    elif schema.get("type") == "array":
+        items = schema.get("items", {"type": "string"})
+        item = strategy(name, items, depth + 1)
+        unique = (lambda v: v["data"]["id"]) if _ref(items) is not None else None
+        lists = [st.just([]), st.lists(item, min_size=1, max_size=3, unique_by=unique)]
+        if depth == 0:  # long lists at the top level only, or examples get huge
+            lists.append(st.lists(item, min_size=25, max_size=30, unique_by=unique))
+        base = st.one_of(*lists)
+    elif schema.get("type") == "object" and "properties" in schema:
+        base = st.fixed_dictionaries(
+            {k: strategy(k, v, depth + 1) for k, v in schema["properties"].items()}
+        )
+    elif name == "labels":  # free-form key/value labels, kept as one JSON column
+        base = st.dictionaries(TEXT, TEXT, max_size=5)
+    else:  # a free-form object (e.g. `user`): simple keys, text values
+        base = st.dictionaries(KEY, TEXT, max_size=4)
+    return st.one_of(st.none(), base) if schema.get("nullable") else base
+
+
+def record(resource: str, schema: dict) -> st.SearchStrategy[dict]:
+    attributes = st.fixed_dictionaries(
+        {k: strategy(k, v) for k, v in schema["properties"].items() if k != "id"}
+    )
+    extras = st.dictionaries(KEY.map(lambda k: f"zz_extra_{k}"), TEXT, max_size=3)
+    return st.tuples(attributes, extras).map(
+        lambda pair: {
+            "id": f"gen-{next(ids)}-\u00e9\u6f22",
+            "type": resource,
+            "attributes": pair[0] | pair[1],
+        }
+    )
+
+
+INCIDENT = record("incidents", SCHEMAS["incident"])
+DASHBOARD = record("dashboards", SCHEMAS["dashboard"])
+LISTS = ("services", "environments", "groups")
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory):
+    root = tmp_path_factory.mktemp("properties")
+    pipeline = dlt.pipeline(
+        pipeline_name="reliability_properties",
+        destination=dlt.destinations.duckdb(credentials=str(root / "warehouse.duckdb")),
+        dataset_name="raw",
+        pipelines_dir=str(root / "pipelines"),
+    )
+    return {"root": root, "pipeline": pipeline, "loaded": 0}
+
+
+def load(pipeline, incidents: list[dict], dashboards: list[dict]) -> None:
+    """Through the same record check, column hints and dispositions as ingestion/source.py."""
+    check_incident = check_record("incidents", INCIDENT_COLUMNS)
+    check_dashboard = check_record("dashboards", DASHBOARD_COLUMNS)
+    incidents_resource = dlt.resource(
+        [check_incident(r) for r in incidents],
+        name="incidents",
+        primary_key="id",
+        write_disposition="merge",
+        columns=json.loads(json.dumps(INCIDENT_COLUMNS)),
+    )
+    dashboards_resource = dlt.resource(
+        [check_dashboard(r) for r in dashboards],
+        name="dashboards",
+        primary_key="id",
+        write_disposition={"disposition": "merge", "strategy": "scd2"},
+        columns=json.loads(json.dumps(DASHBOARD_COLUMNS)),
+    )
+    pipeline.run([incidents_resource, dashboards_resource], loader_file_format="parquet")
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
+@given(
+    incidents=st.lists(INCIDENT, min_size=1, max_size=4),
+    dashboards=st.lists(DASHBOARD, min_size=1, max_size=3),
+)
+def test_spec_records_pass_the_check_and_load_whole(warehouse, incidents, dashboards):
+    try:
+        load(warehouse["pipeline"], incidents, dashboards)
+    except RecordShapeError as err:  # a spec-valid record must never be rejected
+        pytest.fail(f"spec-valid record rejected: {err}")
+    warehouse["loaded"] += 1
+    path = warehouse["pipeline"].destination_client().config.credentials.database
+    with duckdb.connect(path, read_only=True) as con:
+        batch = [r["id"] for r in incidents]
+        got = con.execute("select count(*) from raw.incidents where id in ?", [batch]).fetchone()
+        assert got[0] == len(incidents)
+        for name in LISTS:
+            expected = sum(len(r["attributes"].get(name) or []) for r in incidents)
+            table = f"incidents__attributes__{name}"
+            exists = con.execute(
+                "select count(*) from information_schema.tables"
+                " where table_schema = 'raw' and table_name = ?",
+                [table],
+            ).fetchone()[0]
+            rows = 0
+            if exists:
+                rows = con.execute(
+                    f"select count(*) from raw.{table} c join raw.incidents i"
+                    " on c._dlt_root_id = i._dlt_id where i.id in ?",
+                    [batch],
+                ).fetchone()[0]
+            assert rows == expected, f"{table}: list items dropped"
+        current = con.execute(
+            "select id from raw.dashboards where _dlt_valid_to is null"
+        ).fetchall()
+        assert sorted(i for (i,) in current) == sorted(r["id"] for r in dashboards)
+        columns = {
+            c
+            for (c,) in con.execute(
+                "select column_name from information_schema.columns"
+                " where table_schema = 'raw' and table_name = 'incidents'"
+            ).fetchall()
+        }
+        for r in incidents:
+            for key, value in r["attributes"].items():
+                if key.startswith("zz_extra_") and value is not None:
+                    assert f"attributes__{key}" in columns, f"unknown field {key} dropped"
+                    stored = con.execute(
+                        f"select attributes__{key} from raw.incidents where id = ?", [r["id"]]
+                    ).fetchone()[0]
+                    assert stored == value
+
+
+@pytest.fixture(scope="module")
+def staging_build(warehouse):
+    """One `dbt build -s staging` over everything the property test loaded."""
+    if not warehouse["loaded"]:
+        pytest.skip("run together with test_spec_records_pass_the_check_and_load_whole")
+    root = warehouse["root"]
+    # one record with an item in every list, so each child table the staging models read
+    # exists however the examples came out
+    full = incident(10**6)
+    for name in LISTS:
+        full["attributes"][name] = [
+            {"data": {"id": f"{name}-1", "type": name, "attributes": {"name": "n", "slug": "s"}}}
+        ]
+    load(warehouse["pipeline"], [full], [dashboard(10**6)])
+    path = str(root / "warehouse.duckdb")
+    env = dict(
+        os.environ,
+        DESTINATION__DUCKDB__CREDENTIALS=path,
+        DBT_TARGET_PATH=str(root / "dbt_target"),
+        DBT_LOG_PATH=str(root / "dbt_logs"),
+    )
+    env.pop("DLT__CREDENTIALS__DATABASE", None)
+    dbt = Path(sys.executable).parent / "dbt"
+    result = subprocess.run(
+        [str(dbt), "build", "-s", "staging", "--exclude", "test_name:accepted_values"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    results = json.loads((root / "dbt_target" / "run_results.json").read_text())["results"]
+    return {"path": path, "result": result, "results": results}
+
+
+def _failed(staging_build, kind: str) -> list[str]:
+    return [
+        f"{r['unique_id']}: {r['status']} {r.get('message')}"
+        for r in staging_build["results"]
+        if r["unique_id"].startswith(kind) and r["status"] not in ("success", "pass")
+    ]
+
+
+def test_staging_models_build_over_every_generated_record(staging_build):
+    assert _failed(staging_build, "model.") == [], staging_build["result"].stdout[-4000:]
+    with duckdb.connect(staging_build["path"], read_only=True) as con:
+
+        def count(sql: str) -> int:
+            return con.execute(sql).fetchone()[0]
+
+        assert count("select count(*) from staging.stg_analytics_api__incidents") == count(
+            "select count(*) from raw.incidents"
+        )
+        assert count("select count(*) from staging.stg_analytics_api__dashboards") == count(
+            "select count(distinct id) from raw.dashboards"
+        )
+        for model, table in (
+            ("incident_services", "services"),
+            ("incident_environments", "environments"),
+            ("incident_teams", "groups"),
+        ):
+            assert count(f"select count(*) from staging.stg_analytics_api__{model}") == count(
+                f"select count(*) from raw.incidents__attributes__{table}"
+            )
+
+
+def test_staging_tests_accept_every_spec_valid_record(staging_build):
+    assert _failed(staging_build, "test.") == []

@@ -1,0 +1,51 @@
+"""After every failure above, a clean rerun converges; reruns are idempotent."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.reliability.checks import assert_converged
+
+pytestmark = pytest.mark.e2e
+
+
+def test_the_clean_rerun_succeeds(converged):
+    assert converged.run.returncode == 0, converged.run.describe()
+    assert "ELT finished" in converged.run.stdout
+
+
+def test_the_clean_rerun_converges_to_the_api_ground_truth(converged):
+    assert_converged(converged)
+
+
+def test_the_clean_rerun_published_a_new_build(converged):
+    assert converged.after.marts_full != converged.before.marts_full
+
+
+def test_a_rerun_without_upstream_changes_leaves_every_mart_identical(idempotent_rerun):
+    step = idempotent_rerun
+    assert step.run.returncode == 0, step.run.describe()
+    assert step.after.marts == step.before.marts
+    assert_converged(step)
+
+
+def test_a_rerun_without_upstream_changes_adds_no_dashboard_versions(idempotent_rerun):
+    assert idempotent_rerun.after.dashboards == idempotent_rerun.before.dashboards
+
+
+def test_full_refresh_converges(full_refresh):
+    assert full_refresh.run.returncode == 0, full_refresh.run.describe()
+    assert_converged(full_refresh)
+
+
+def test_full_refresh_builds_the_same_marts_as_the_incremental_path(full_refresh):
+    """Compared without lineage columns (load ids, scd2 validity times), which name loads."""
+    assert full_refresh.after.marts == full_refresh.before.marts
+
+
+def test_full_refresh_builds_the_same_incident_marts_as_the_incremental_path(full_refresh):
+    """Everything but the dashboard-history marts is identical."""
+    history = {"dim_dashboards", "dim_teams"}
+    after = {k: v for k, v in full_refresh.after.marts.items() if k not in history}
+    before = {k: v for k, v in full_refresh.before.marts.items() if k not in history}
+    assert after == before
