@@ -2,11 +2,11 @@
 
 dlt wraps an exception raised while extracting in `PipelineStepFailed` (and the resource's
 own wrapper), so the cause a person can act on sits somewhere down the exception chain.
+Malformed API bodies are explained where they are parsed (`http._decode_envelope`).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 from ingestion.http import ApiError
@@ -50,11 +50,6 @@ def explain(exc: BaseException, duckdb_path: str | None = None) -> str:
             return (
                 f"the warehouse{where} is locked by another process (an open DuckDB shell,"
                 " `just query`, or another `just elt`): close it and rerun"
-            )
-        if isinstance(err, json.JSONDecodeError) or "JSONDecodeError" in type(err).__name__:
-            return (
-                "the API returned a response that is not valid JSON (truncated or HTML body):"
-                " nothing from this run was loaded; rerun, and check base_url if it persists"
             )
     last = chain[-1] if chain else exc
     return f"{type(last).__name__}: {str(last).splitlines()[0] if str(last) else ''}".strip()
