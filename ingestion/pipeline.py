@@ -22,6 +22,7 @@ from dlt.common.runners import Venv
 from dlt.helpers.dbt import create_runner
 from dlt.helpers.dbt.exceptions import DBTProcessingError
 
+from ingestion.arrow_pages import prune_orphans
 from ingestion.http import ApiSession, RetryPolicy
 from ingestion.publish import BUILD_SUFFIX, publish
 from ingestion.runs import elt_lock, record_run, wait_for_warehouse
@@ -244,7 +245,7 @@ def load(
         finish_interrupted_commit(pipeline)
         with timer.step("recover"):
             pipeline.normalize(workers=workers)
-            pipeline.load()
+            load_and_prune(pipeline)
     known = {} if full_refresh else table_columns(pipeline)
     with timer.step("extract"):
         if full_refresh:
@@ -274,8 +275,15 @@ def load(
         if table in known and columns - known[table]
     }
     with timer.step("load"):
-        pipeline.load()
+        load_and_prune(pipeline)
     return LoadResult(rows, new_columns)
+
+
+def load_and_prune(pipeline: dlt.Pipeline) -> None:
+    """dlt's load, then drop the child rows of replaced records (see `prune_orphans`)."""
+    pipeline.load()
+    with pipeline.sql_client() as client:
+        prune_orphans(client, pipeline.default_schema)
 
 
 def dbt_runner(pipeline: dlt.Pipeline):

@@ -18,6 +18,7 @@ from dlt.common.jsonpath import compile_path
 from dlt.sources.rest_api import rest_api_source
 from dlt.sources.rest_api.typing import RESTAPIConfig
 
+from ingestion.arrow_pages import ROOT_COLUMNS, BatchPages, PagesToArrow
 from ingestion.http import ApiSession
 from ingestion.records import check_record
 from ingestion.settings import SOURCE_NAME, Settings
@@ -89,6 +90,11 @@ DASHBOARD_COLUMNS: dict[str, dict[str, Any]] = {
 }
 
 
+# Resources whose pages are handed to dlt as Arrow tables (see ingestion/arrow_pages.py):
+# the high-volume ones. Dashboards stay on dlt's JSON path, which its scd2 strategy expects.
+ARROW_RESOURCES: dict[str, dict[str, dict[str, Any]]] = {"incidents": INCIDENT_COLUMNS}
+
+
 @dataclass(frozen=True)
 class Backfill:
     """Re-read incidents updated in [start, end] without moving the stored cursor.
@@ -133,7 +139,7 @@ def resources(settings: Settings, backfill: Backfill | None = None) -> list[dict
         {
             "name": "incidents",
             "endpoint": incidents_endpoint(settings, backfill),
-            "columns": INCIDENT_COLUMNS,
+            "columns": INCIDENT_COLUMNS | ROOT_COLUMNS,
             "processing_steps": [{"map": check_record("incidents", INCIDENT_COLUMNS)}],
         },
     ]
@@ -183,4 +189,8 @@ def analytics_api_source(
     """The dlt source object for one run; a backfill reads incidents only."""
     config = build_config(settings, base_url, api_key, session, extra_resources, backfill)
     source = rest_api_source(config, name=SOURCE_NAME)
+    for name, columns in ARROW_RESOURCES.items():
+        resource = source.resources[name]
+        resource.add_step(BatchPages())
+        resource.add_step(PagesToArrow(resource, columns))
     return source.with_resources("incidents") if backfill else source

@@ -97,6 +97,47 @@ def test_after_change_batches_raw_equals_ground_truth(settings, api):
         assert_raw_equals_ground_truth(settings, api)
 
 
+CHILD_LISTS = ("services", "environments", "groups")
+
+
+def child_rows(settings, key: str) -> list[tuple]:
+    """(incident id, position, child id) of a child table, joined to its current root row."""
+    return query(
+        settings,
+        f"select r.id, c._dlt_list_idx, c.data__id from raw.incidents__attributes__{key} as c"
+        " join raw.incidents as r on c._dlt_root_id = r._dlt_id order by all",
+    )
+
+
+def test_after_change_batches_child_tables_equal_ground_truth(settings, api):
+    sync(settings, api)
+    for _ in range(2):
+        api.apply_changes()
+        sync(settings, api)
+    truth = api.ground_truth()["incidents"]
+    for key in CHILD_LISTS:
+        expected = sorted(
+            (r["id"], i, item["data"]["id"])
+            for r in truth
+            for i, item in enumerate(r["attributes"][key])
+        )
+        assert child_rows(settings, key) == expected
+
+
+def test_child_rows_of_replaced_incidents_are_deleted(settings, api):
+    sync(settings, api)
+    (batch,) = api.apply_changes()["batches"]
+    sync(settings, api)
+    assert batch["updated_incidents"] > 0
+    for key in CHILD_LISTS:
+        orphans = query(
+            settings,
+            f"select count(*) from raw.incidents__attributes__{key}"
+            " where _dlt_root_id not in (select _dlt_id from raw.incidents)",
+        )
+        assert orphans == [(0,)]
+
+
 def test_a_change_batch_costs_few_requests(settings, api):
     sync(settings, api)
     (batch,) = api.apply_changes()["batches"]
