@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import math
 import re
 from collections import defaultdict
@@ -72,8 +73,11 @@ def test_status(built: Workspace) -> None:
     result = built.just("status")
     assert result.returncode == 0, result.stderr
     text = result.stdout
-    run_id, cursor = rows(
-        built, "select run_id, cursor_after from ops.elt_runs where status = 'success'"
+    # the latest run: other tests may run `just elt` again in this shared workspace
+    run_id, before, after = rows(
+        built,
+        "select run_id, cursor_before, cursor_after from ops.elt_runs"
+        " where status = 'success' order by finished_at desc limit 1",
     )[0]
     assert f"run {run_id}, demo API" in text
     for (name,) in rows(
@@ -81,7 +85,9 @@ def test_status(built: Workspace) -> None:
     ):
         count = rows(built, f"select count(*) from marts.{name}")[0][0]
         assert re.search(rf"^  {name} +{count:,}$", text, re.M), name
-    assert f"incidents   {cursor.split(chr(34))[3]}  (first sync)" in text
+    cursor = json.loads(after)["incidents"]
+    was = json.loads(before or "{}").get("incidents")
+    assert f"incidents   {cursor}  ({f'was {was}' if was else 'first sync'})" in text
     assert re.search(r"analytics_api\.incidents +PASS +warn after 1 day, error after 7 days", text)
 
 
@@ -162,7 +168,11 @@ def test_report_holds_the_marts_numbers(built: Workspace) -> None:
 
     newest = rows(built, "select max(updated_at) from marts.fct_incidents")[0][0]
     assert f"Data as of <b>{newest:%Y-%m-%d %H:%M} UTC</b>" in page
-    run_id = rows(built, "select run_id from ops.elt_runs where status = 'success'")[0][0]
+    run_id = rows(
+        built,
+        "select run_id from ops.elt_runs where status = 'success'"
+        " order by finished_at desc limit 1",
+    )[0][0]
     assert f"run {run_id[:8]}" in page
 
 
