@@ -9,9 +9,10 @@ what happened, so the end-of-run summary can report pages, retries and 429s.
 from __future__ import annotations
 
 import email.utils
+import math
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -21,6 +22,14 @@ from requests.hooks import dispatch_hook
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 AUTH_STATUSES = frozenset({401, 403})
+# After a mirrored slot frees, wait this much longer: latency jitter between the request
+# leaving the window and the one taking its place. 0.5% of the window costs 0.5% of the rate.
+SLOT_MARGIN_MIN_S = 0.05
+SLOT_MARGIN_SHARE = 0.005
+# Jitter the margin may grow to (a 429 doubles it; bounds that disagree by more widen it).
+# Past this, waiting for `RateLimit-Reset` (up to 1 s late) is as good, and simpler.
+SLOT_JITTER_MAX_S = 0.5
+EPOCH_SECONDS_FROM = 1_000_000_000  # a larger RateLimit-Reset is a time, not delta-seconds
 
 
 class ApiError(Exception):
@@ -118,7 +127,7 @@ def seconds_until_reset(response: requests.Response, now: float) -> float | None
     reset = _header_float(response, "RateLimit-Reset")
     if reset is None:
         return None
-    return max(0.0, reset - now) if reset > 1_000_000_000 else max(0.0, reset)
+    return max(0.0, reset - now) if reset > EPOCH_SECONDS_FROM else max(0.0, reset)
 
 
 def _header_float(response: requests.Response, name: str) -> float | None:
@@ -126,6 +135,102 @@ def _header_float(response: requests.Response, name: str) -> float | None:
         return float(response.headers[name])
     except (KeyError, ValueError):
         return None
+
+
+class WindowMirror:
+    """The server's sliding window, rebuilt from our own send times.
+
+    Waiting for `RateLimit-Reset` (whole seconds, rounded up) loses up to a second per
+    window, 10% of a 10 s window. But when we are the token's only client, the server's
+    window holds our latest `limit - remaining` sends, so each answer bounds the window W
+    in our own clock, whatever the offset to the server's: the oldest send in it went less
+    than W before the one just answered, the send before that at least W before (both give
+    or take latency jitter). Those bounds need a slot to have freed; until then
+    `RateLimit-Reset` minus the oldest send bounds W from above, but read against our clock:
+    it is dropped once it disagrees with the rest or a 429 follows it, so a server clock
+    behind ours cannot keep making us early. A full window then waits until our oldest send
+    in it + W's upper bound + a margin for jitter.
+
+    The model assumes the server counted every answer but a 429. A second client on the
+    token breaks it: its requests push the bounds apart, and past `SLOT_JITTER_MAX_S` the
+    mirror gives up for the session (`ApiSession` then waits for `RateLimit-Reset`).
+    """
+
+    def __init__(self) -> None:
+        self.limit: int | None = None
+        self.sends: deque[float] = deque()  # counted sends, oldest first: limit + 1 at most
+        self.low = 0.0  # W is above this ...
+        self.high = math.inf  # ... and at most this (both from `RateLimit-Remaining`)
+        self.reset_high = math.inf  # W + the server clock's lead, at most (`RateLimit-Reset`)
+        self.trust_reset = True  # until it disagrees with `low` or a 429 shows it early
+        self.jitter = SLOT_MARGIN_MIN_S  # latency jitter allowed for: grows on 429s
+        self.failed = False  # sticky: bounds far apart (another client on the token?)
+
+    @property
+    def upper(self) -> float:
+        """The tightest trusted upper bound on W (inf while there is none)."""
+        return min(self.high, self.reset_high) if self.trust_reset else self.high
+
+    @property
+    def margin(self) -> float:
+        """How long after W's upper bound to send: the jitter allowance, at least 0.5% of W."""
+        bound = self.upper
+        return max(self.jitter, SLOT_MARGIN_SHARE * bound) if bound < math.inf else self.jitter
+
+    def forget(self) -> None:
+        """Start over: a send went unanswered, so whether the server counted it is unknown."""
+        self.sends.clear()
+        self.low, self.high, self.reset_high = 0.0, math.inf, math.inf
+
+    def observe(
+        self, sent: float, status: int, limit: int, remaining: int, reset: float | None
+    ) -> None:
+        """Narrow W with one answer to the request sent at `sent` (our clock).
+
+        `reset` is `RateLimit-Reset` as epoch seconds, None when absent or in delta-seconds.
+        """
+        if limit != self.limit:
+            self.limit = limit
+            self.forget()
+        if status == 429:
+            # not counted. If we timed it, jitter beat the margin, or the server's clock is
+            # behind ours and the reset evidence made us early
+            if self.upper < math.inf:
+                self._widen(2 * self.jitter)
+            self.trust_reset = False
+        else:
+            self.sends.append(sent)
+            if len(self.sends) > limit + 1:
+                self.sends.popleft()
+        in_window = limit - remaining
+        if in_window < 1 or in_window > len(self.sends):
+            return  # sends from before we started (or another client's) are in the window
+        oldest = self.sends[-in_window]
+        self.low = max(self.low, sent - oldest)
+        if in_window < len(self.sends):  # the newest send that has left the window
+            self.high = min(self.high, sent - self.sends[-in_window - 1])
+        if reset is not None:
+            self.reset_high = min(self.reset_high, reset - oldest)
+        if self.reset_high < self.low - self.margin:
+            self.trust_reset = False
+        if self.low > self.high + self.margin:  # latency jitter, or another client
+            self._widen(self.low - self.high)
+
+    def _widen(self, jitter: float) -> None:
+        """Allow more latency jitter, or give up when it is more than a reset wait costs."""
+        self.jitter = max(self.jitter, jitter)
+        if self.jitter > SLOT_JITTER_MAX_S:
+            self.failed = True
+
+    def next_slot(self, remaining: int) -> float | None:
+        """When the next request may go: 0 = now; None = ask the headers' reset instead."""
+        if self.failed or self.limit is None or self.upper == math.inf:
+            return None
+        if remaining > 0:
+            return 0.0
+        if len(self.sends) < self.limit:
+            return None
+        return self.sends[-self.limit] + self.upper + self.margin
 
 
 class ApiSession(requests.Session):
@@ -151,6 +256,7 @@ class ApiSession(requests.Session):
         self._clock = clock
         self._lock = threading.Lock()
         self._next_slot = 0.0  # earliest time the throttle lets the next request go
+        self._window = WindowMirror()
 
     # -- the one entry point dlt uses --------------------------------------------------------
     def send(self, request: requests.PreparedRequest, **kwargs) -> requests.Response:
@@ -166,15 +272,18 @@ class ApiSession(requests.Session):
             attempt += 1
             self._throttle()
             self.stats.requests[path] += 1
+            sent = self._clock()
             try:
                 response = super().send(request, **kwargs)
             except (requests.ConnectionError, requests.Timeout) as exc:
+                with self._lock:
+                    self._window.forget()
                 if attempt >= self.policy.max_attempts:
                     raise ApiError(_connection_message(request.url, exc)) from None
                 self._wait(self.policy.backoff(attempt))
                 continue
             self.stats.statuses[response.status_code] += 1
-            self._observe_rate_limit(response)
+            self._observe_rate_limit(response, sent)
             if response.status_code in AUTH_STATUSES:
                 raise ApiAuthError(
                     f"the API rejected the token (HTTP {response.status_code} from {path}):"
@@ -212,27 +321,41 @@ class ApiSession(requests.Session):
         if seconds:
             self._sleep(seconds)
 
-    def _observe_rate_limit(self, response: requests.Response) -> None:
-        """Use the budget, then wait for the window instead of running into 429s.
+    def _observe_rate_limit(self, response: requests.Response, sent: float) -> None:
+        """Use the budget, then wait until a slot frees instead of running into 429s.
 
-        Requests go out at full speed while `RateLimit-Remaining` is comfortable. When only
-        a small reserve is left, the next request waits until `RateLimit-Reset`, when a slot
-        frees: in a sliding window that settles at exactly the allowed rate; the reserve
-        absorbs the reset time's rounding to whole seconds.
+        Requests go out at full speed while `RateLimit-Remaining` is above 0. With the
+        window mirrored (`WindowMirror`), a full window waits until our oldest request in it
+        leaves, to within a margin. Until the mirror has seen a slot free, or when headers are
+        missing or it disagrees with the server, the rule is the earlier one: stop at a
+        small reserve and wait until `RateLimit-Reset`; the reserve absorbs the reset time's
+        rounding to whole seconds. 429s are still retried by `send` as before.
         """
         if not self.policy.throttle:
             return
+        now = self._clock()
         remaining = _header_float(response, "RateLimit-Remaining")
-        wait = seconds_until_reset(response, self._clock())
-        if remaining is None or wait is None:
-            return
-        limit = _header_float(response, "RateLimit-Limit") or remaining
-        reserve = max(1.0, 0.02 * limit)
+        limit = _header_float(response, "RateLimit-Limit")
+        wait = seconds_until_reset(response, now)
         with self._lock:
+            if remaining is None or limit is None:
+                self._window.forget()
+                slot = None
+            else:
+                reset = _header_float(response, "RateLimit-Reset")
+                epoch = reset if reset is not None and reset > EPOCH_SECONDS_FROM else None
+                self._window.observe(sent, response.status_code, int(limit), int(remaining), epoch)
+                slot = self._window.next_slot(int(remaining))
+            if slot is not None:
+                self._next_slot = min(slot, now + self.policy.max_delay)
+                return
+            if remaining is None or wait is None:
+                return
+            reserve = max(1.0, 0.02 * (limit or remaining))
             if remaining > reserve:
                 self._next_slot = 0.0
             else:
-                self._next_slot = self._clock() + min(wait, self.policy.max_delay)
+                self._next_slot = now + min(wait, self.policy.max_delay)
 
     def _throttle(self) -> None:
         with self._lock:

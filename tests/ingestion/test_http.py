@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import random
+import statistics
+
 import pytest
 import requests
+from requests.adapters import BaseAdapter
 
+from ingestion.demo_api.ratelimit import SlidingWindowLimiter
 from ingestion.http import (
     ApiAuthError,
     ApiError,
@@ -25,10 +30,12 @@ class FakeClock:
     def __init__(self) -> None:
         self.now = NOW
         self.sleeps: list[float] = []
+        self.woke: list[float] = []  # the time each sleep ended
 
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(round(seconds, 3))
         self.now += seconds
+        self.woke.append(self.now)
 
     def time(self) -> float:
         return self.now
@@ -174,3 +181,127 @@ def test_a_truncated_body_fails_with_a_clear_message(server):
     server.state.script = [Scripted(200, {}, b'{"data": [{"id": "1", "attri')]
     with pytest.raises(ApiError, match="not valid JSON"):
         get(session_for(server, FakeClock()), server)
+
+
+# -- pacing against the demo API's own sliding-window limiter, on the fake clock -------------
+
+LIMIT, WINDOW = 50, 10.0
+LIMITED_URL = "http://limited.test/v1/dashboards"
+
+
+class LimiterTransport(BaseAdapter):
+    """The demo API's `SlidingWindowLimiter` and headers behind a fake transport.
+
+    Each request takes `latency` seconds (plus up to `jitter`, seeded) on the fake clock, half
+    of it before the limiter counts it. `offset` is how far the server's clock runs ahead of
+    ours; `other_client_every` lets a second client spend the same token's budget.
+    """
+
+    def __init__(
+        self,
+        clock: FakeClock,
+        latency: float = 0.018,
+        jitter: float = 0.0,
+        offset: float = 0.0,
+        drop_headers: tuple[str, ...] = (),
+        other_client_every: int = 0,
+    ) -> None:
+        super().__init__()
+        self.clock = clock
+        self.limiter = SlidingWindowLimiter(LIMIT, WINDOW, clock=lambda: clock.now + offset)
+        self.latency, self.jitter = latency, jitter
+        self.random = random.Random(7)
+        self.drop_headers = drop_headers
+        self.other_client_every = other_client_every
+        self.arrivals: list[float] = []  # when each admitted request was counted
+        self.rejected = 0
+
+    def send(self, request: requests.PreparedRequest, **kwargs) -> requests.Response:
+        if self.other_client_every and (len(self.arrivals) + 1) % self.other_client_every == 0:
+            self.limiter.hit("token")
+        latency = self.latency + self.random.uniform(0, self.jitter)
+        self.clock.now += latency / 2
+        decision = self.limiter.hit("token")
+        if decision.allowed:
+            self.arrivals.append(self.clock.now)
+        else:
+            self.rejected += 1
+        self.clock.now += latency / 2
+        response = requests.Response()
+        response.status_code = 200 if decision.allowed else 429
+        response._content = b'{"data": []}'
+        response.url, response.request = request.url, request
+        headers = decision.headers(with_retry_after=False).items()
+        response.headers.update({k: v for k, v in headers if k not in self.drop_headers})
+        return response
+
+    def close(self) -> None:
+        pass
+
+
+def run_limited(requests_: int, **transport) -> tuple[LimiterTransport, FakeClock]:
+    """`requests_` GETs through an `ApiSession` against the limiter; the transport and clock."""
+    clock = FakeClock()
+    server = LimiterTransport(clock, **transport)
+    session = ApiSession(
+        "http://limited.test/v1/", RetryPolicy(timeout=5), sleep=clock.sleep, clock=clock.time
+    )
+    session.mount("http://limited.test/", server)
+    for _ in range(requests_):
+        session.get(LIMITED_URL)
+    return server, clock
+
+
+def slot_gaps(arrivals: list[float]) -> list[float]:
+    """Time from each admitted request to the one LIMIT later: WINDOW at the allowed rate."""
+    return [later - earlier for earlier, later in zip(arrivals, arrivals[LIMIT:], strict=False)]
+
+
+def on_whole_seconds(times: list[float]) -> bool:
+    return all(abs(t - round(t)) < 1e-6 for t in times)
+
+
+def test_throttle_paces_within_a_small_margin_of_the_true_window():
+    server, _ = run_limited(10 * LIMIT + 1)
+    gaps = slot_gaps(server.arrivals)
+    # the first window waits for the whole-second reset; from the third on, only the margin
+    assert max(gaps[2 * LIMIT :]) < WINDOW + 0.1
+    assert statistics.fmean(gaps) < WINDOW * 1.025  # waiting for each reset: ~1.12x
+
+
+def test_throttle_never_sends_more_than_the_limit_per_window():
+    server, _ = run_limited(20 * LIMIT + 1, jitter=0.03)
+    assert server.rejected == 0
+    assert len(server.arrivals) == 20 * LIMIT + 1
+
+
+def test_a_server_clock_ahead_of_ours_costs_only_the_first_windows():
+    server, _ = run_limited(16 * LIMIT + 1, offset=3.7)
+    gaps = slot_gaps(server.arrivals)
+    assert gaps[0] > WINDOW + 3.7  # the reset, read against our clock, is late
+    assert max(gaps[-5 * LIMIT :]) < WINDOW + 0.1  # the mirror's own bounds are not
+    assert server.rejected == 0
+
+
+def test_without_a_ratelimit_limit_header_the_throttle_waits_for_ratelimit_reset():
+    server, clock = run_limited(4 * LIMIT + 1, drop_headers=("RateLimit-Limit",))
+    assert len(clock.woke) == 4
+    assert on_whole_seconds(clock.woke)  # RateLimit-Reset is whole epoch seconds
+    assert server.rejected == 0
+
+
+def test_without_rate_limit_headers_the_throttle_does_not_wait(server):
+    clock = FakeClock()
+    server.state.script = [Scripted(200, {}, b'{"data": []}')] * 3
+    session = session_for(server, clock)
+    for _ in range(4):
+        get(session, server)
+    assert clock.sleeps == []
+
+
+def test_bounds_that_disagree_fall_back_to_waiting_for_ratelimit_reset():
+    # another client on the token: our sends no longer explain the server's window
+    server, clock = run_limited(10 * LIMIT + 1, other_client_every=7)
+    assert len(server.arrivals) == 10 * LIMIT + 1
+    assert clock.woke
+    assert on_whole_seconds(clock.woke)
