@@ -74,8 +74,29 @@ def incremental_request_target(changed: int, page_size: int) -> int:
 
 def allowed_requests(limit: int, window_s: float, elapsed_s: float) -> float:
     """Most requests a sliding-window limiter admits in `elapsed_s`: one full window
-    up front, then `limit` per `window_s` (the continuous upper bound)."""
+    up front, then `limit` per `window_s` (the continuous upper bound).
+
+    Only an informational figure now: for a finite job it depends on where the request
+    count falls between whole windows (201 requests at 50 per window score 0.80 at best),
+    so `allowed_rate_share` is the target figure.
+    """
     return limit * (1.0 + elapsed_s / window_s)
+
+
+def allowed_rate_share(arrivals: Iterable[float], limit: int, window_s: float) -> float | None:
+    """Achieved share of the allowed rate `limit / window_s`, from server arrival times.
+
+    The share is `window_s` over the mean time from each admitted request to the one `limit`
+    places after it: a sliding window makes each such gap at least `window_s`, so 1.0 means
+    every slot was reused the moment it freed, and any time the client leaves a free slot
+    unused (idle, rounding, a reserve) lengthens gaps and lowers the share, whatever the
+    request count. None when there are at most `limit` requests: the limiter never bound.
+    """
+    times = sorted(arrivals)
+    gaps = [later - earlier for earlier, later in zip(times, times[limit:], strict=False)]
+    if not gaps:
+        return None
+    return window_s / statistics.fmean(gaps)
 
 
 @dataclass

@@ -247,14 +247,25 @@ def rate_limited_rows(rl: dict[str, Any]) -> list[list[str]]:
         ["  extract s / total wall s", f"{fmt(rl['extract_s'])} / {fmt(rl['wall_s'])}", ""],
         ["  requests (ok / total)", f"{rl['requests_ok']} / {rl['requests_total']}", ""],
         [
-            "  achieved req/s (allowed)",
+            "  req/s at the server, first to last (allowed)",
+            f"{fmt(rl.get('server_requests_per_s'), '', 2)} ({rl['allowed_rate_per_s']:.1f})",
+            "",
+        ],
+        [
+            "  req/s over extract s (allowed)",
             f"{fmt(rl['requests_per_s'], '', 2)} ({rl['allowed_rate_per_s']:.1f})",
             "",
         ],
         [
-            "  share of allowed requests",
-            _share(rl["rate_share"], RATE_SHARE),
+            "  share of allowed rate (window / mean slot gap)",
+            f"{fmt(rl['rate_share'], '', 3)} {RATE_SHARE.verdict(rl['rate_share'])}"
+            f" ({fmt(rl.get('mean_slot_gap_s'), ' s', 2)})",
             ">= 0.90",
+        ],
+        [
+            "  requests / most admitted in extract s",
+            fmt(rl.get("extract_allowed_share"), "", 2),
+            "(info: capped by whole windows)",
         ],
         [
             "  429s server / client",

@@ -7,6 +7,7 @@ was throttled), not only on what it loaded; these counters are that evidence.
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter, defaultdict
 from typing import Any
 from urllib.parse import unquote
@@ -15,7 +16,10 @@ from urllib.parse import unquote
 class RequestStats:
     """Counts of /v1 requests by path and status, pages served, and the query strings sent.
 
-    Query strings are kept percent-decoded (``page[size]=5``) so tests can read them.
+    Query strings are kept percent-decoded (``page[size]=5``) so tests can read them. Each
+    request's answer time and status are logged too: a client's pacing against the rate
+    limit can only be judged from when its requests reached the server, not from its own
+    timings.
     """
 
     def __init__(self) -> None:
@@ -28,10 +32,17 @@ class RequestStats:
             self._by_status: Counter[int] = Counter()
             self._pages: Counter[str] = Counter()
             self._queries: defaultdict[str, list[str]] = defaultdict(list)
+            self._log: list[tuple[float, int]] = []
 
     def record(self, path: str, status: int, resource: str | None, query: str, page: bool) -> None:
-        """One finished /v1 request; ``page`` is True for a 200 list response."""
+        """One finished /v1 request; ``page`` is True for a 200 list response.
+
+        The logged time is when the answer was ready: a few milliseconds after the rate
+        limiter counted the request, about the same few for every page.
+        """
+        answered = time.time()
         with self._lock:
+            self._log.append((answered, status))
             self._by_path[path] += 1
             self._by_status[status] += 1
             if resource is not None:
@@ -53,4 +64,6 @@ class RequestStats:
                 },
                 "incident_queries": list(self._queries["incidents"]),
                 "dashboard_queries": list(self._queries["dashboards"]),
+                # [epoch seconds, status] per /v1 request, in the order they were answered
+                "request_log": [[round(t, 6), status] for t, status in self._log],
             }

@@ -16,6 +16,7 @@ from bench.measure import (
     RATE_SHARE,
     Target,
     TreeSampler,
+    allowed_rate_share,
     allowed_requests,
     incremental_request_target,
     median,
@@ -77,6 +78,26 @@ def test_incremental_request_target_rounds_pages_up() -> None:
 def test_allowed_requests_counts_the_first_window_up_front() -> None:
     assert allowed_requests(50, 10.0, 0.0) == 50
     assert allowed_requests(50, 10.0, 30.0) == 200
+
+
+BURSTS_EVERY_10S = [10.0 * (i // 50) for i in range(201)]  # 50 requests, then wait a window
+
+
+def test_rate_share_is_one_for_a_client_that_reuses_every_slot_at_once() -> None:
+    assert allowed_rate_share(BURSTS_EVERY_10S, 50, 10.0) == 1.0
+
+
+def test_rate_share_does_not_depend_on_the_request_count() -> None:
+    assert allowed_rate_share(BURSTS_EVERY_10S[:120], 50, 10.0) == 1.0
+
+
+def test_rate_share_drops_by_the_time_a_client_leaves_slots_free() -> None:
+    late = [11.0 * (i // 50) for i in range(201)]  # one idle second per window
+    assert allowed_rate_share(late, 50, 10.0) == pytest.approx(10 / 11)
+
+
+def test_rate_share_is_none_when_the_limit_never_bound() -> None:
+    assert allowed_rate_share(BURSTS_EVERY_10S[:50], 50, 10.0) is None
 
 
 def test_repeated_runs_three_times_only_when_fast_and_unset() -> None:

@@ -90,3 +90,16 @@ def test_sliding_window_frees_up():
 
 def test_admin_endpoints_need_no_auth(api):
     assert requests.get(api.root_url + "/_demo/health", timeout=10).json()["status"] == "ok"
+
+
+def test_stats_log_when_each_request_was_answered_and_its_status():
+    with run_demo_api(in_process=True, rate_limit=2, rate_window=30) as api, authed(api) as s:
+        before = time.time()
+        codes = [s.get(api.base_url + "dashboards", timeout=10).status_code for _ in range(3)]
+        after = time.time()
+        log = api.stats()["request_log"]
+        assert codes == [200, 200, 429]
+        assert [status for _, status in log] == codes
+        times = [t for t, _ in log]
+        assert before <= times[0] <= times[1] <= times[2] <= after
+        assert api.reset_stats()["request_log"] == []
