@@ -22,7 +22,7 @@ from dlt.common.runners import Venv
 from dlt.helpers.dbt import create_runner
 from dlt.helpers.dbt.exceptions import DBTProcessingError
 
-from ingestion.arrow_pages import prune_orphans
+from ingestion.arrow_pages import adopt_nested_tables, prune_orphans
 from ingestion.http import ApiSession, RetryPolicy
 from ingestion.publish import BUILD_SUFFIX, publish
 from ingestion.runs import elt_lock, record_run, wait_for_warehouse
@@ -33,7 +33,7 @@ from ingestion.settings import (
     Settings,
     read_api_key,
 )
-from ingestion.source import Backfill, analytics_api_source
+from ingestion.source import ARROW_RESOURCES, Backfill, analytics_api_source
 
 LOADER_FILE_FORMAT = "parquet"  # dlt's default for DuckDB (SQL insert text) is ~25x slower
 DBT_PROFILE = "analytics"
@@ -246,6 +246,7 @@ def load(
         with timer.step("recover"):
             pipeline.normalize(workers=workers)
             load_and_prune(pipeline)
+    adopt_earlier_schema(pipeline)
     known = {} if full_refresh else table_columns(pipeline)
     with timer.step("extract"):
         if full_refresh:
@@ -277,6 +278,15 @@ def load(
     with timer.step("load"):
         load_and_prune(pipeline)
     return LoadResult(rows, new_columns)
+
+
+def adopt_earlier_schema(pipeline: dlt.Pipeline) -> None:
+    """Carry a warehouse loaded by an earlier version over to Arrow ingestion, in place."""
+    if not pipeline.default_schema_name:
+        return
+    schema = pipeline.default_schema
+    if any([adopt_nested_tables(schema, name) for name in ARROW_RESOURCES]):
+        pipeline.schemas.save_schema(schema)
 
 
 def load_and_prune(pipeline: dlt.Pipeline) -> None:

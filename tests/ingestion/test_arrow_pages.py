@@ -5,8 +5,16 @@ from __future__ import annotations
 import dlt
 import pyarrow as pa
 import pytest
+from dlt.common.schema import Schema
+from dlt.common.schema.utils import new_table
 
-from ingestion.arrow_pages import BatchPages, PagesToArrow, TimestampError
+from ingestion.arrow_pages import (
+    BatchPages,
+    PagesToArrow,
+    TimestampError,
+    adopt_nested_tables,
+    child_tables,
+)
 
 HINTS = {
     "id": {"data_type": "text", "nullable": False},
@@ -150,3 +158,27 @@ def test_batch_pages_passes_the_rest_on_at_the_last_page():
 def test_batch_pages_passes_through_an_item_without_a_paginator():
     step = BatchPages(rows=100)
     assert step([1]) == [1]
+
+
+def schema_loaded_before_arrow() -> Schema:
+    """A schema as dlt's JSON path left it: the child table nested under `incidents`."""
+    schema = Schema("analytics_api")
+    schema.update_table(new_table("incidents", resource="incidents", write_disposition="merge"))
+    child = new_table("incidents__attributes__services", parent_table_name="incidents")
+    schema.update_table(child)
+    return schema
+
+
+def test_nested_child_tables_of_an_earlier_load_are_adopted_in_place():
+    schema = schema_loaded_before_arrow()
+    assert adopt_nested_tables(schema, "incidents") == ["incidents__attributes__services"]
+    table = schema.tables["incidents__attributes__services"]
+    assert "parent" not in table
+    assert table["resource"] == "incidents"
+    assert child_tables(schema) == {"incidents__attributes__services": "incidents"}
+
+
+def test_adopting_twice_changes_nothing_more():
+    schema = schema_loaded_before_arrow()
+    adopt_nested_tables(schema, "incidents")
+    assert adopt_nested_tables(schema, "incidents") == []
