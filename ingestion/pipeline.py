@@ -322,10 +322,18 @@ def transform(
 
     dlt's runner offers run/test/run_all (four dbt processes); one build is one process and
     runs each model's tests before its children are built. Everything is built into the
-    `__build` schemas; `publish` makes it visible only once all of it passed.
+    `__build` schemas; `publish` makes it visible only once all of it passed. dbt unit tests
+    check the SQL against fixed inputs, so they run in CI (`tests/transform`), not on every
+    load, as dbt recommends.
     """
     runner = dbt_runner(pipeline)
-    args = ["--target", target, *(["--full-refresh"] if full_refresh else [])]
+    args = [
+        "--target",
+        target,
+        "--exclude-resource-type",
+        "unit_test",
+        *(["--full-refresh"] if full_refresh else []),
+    ]
     variables = runner._get_package_vars({"schema_suffix": BUILD_SUFFIX})
     try:
         results = runner._run_dbt_command("build", args, variables)

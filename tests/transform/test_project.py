@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import jinja2
@@ -45,3 +46,13 @@ def test_dbt_project_uses_the_settled_names_and_paths():
     assert "extensions" not in duckdb_output
     assert "DLT__CREDENTIALS__DATABASE" in duckdb_output["path"]
     assert "DESTINATION__DUCKDB__CREDENTIALS" in duckdb_output["path"]
+
+
+def test_the_ci_build_runs_every_dbt_unit_test(built_warehouse):
+    """`just elt` leaves unit tests out (fixed inputs, nothing to learn from new data), so
+    this build is where they must run and pass."""
+    results = json.loads((built_warehouse.target_path / "run_results.json").read_text())
+    unit = [r for r in results["results"] if r["unique_id"].startswith("unit_test.")]
+    defined = list(built_warehouse.manifest["unit_tests"])
+    assert len(unit) == len(defined) > 0
+    assert {r["status"] for r in unit} == {"pass"}
