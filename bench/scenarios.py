@@ -15,6 +15,7 @@ from bench.elt import (
     PAGE_SIZE,
     SEED,
     STEPS,
+    UNLIMITED,
     Workspace,
     apply_change_batch,
     elt_env,
@@ -134,7 +135,9 @@ def floor_and_api_speed(
     """The demo API's own pages/s and the floor client's seconds, on one fresh server."""
     incidents, dashboards = SCALES[scale]
     out: dict[str, Any] = {}
-    with run_demo_api(seed=SEED, incidents=incidents, dashboards=dashboards) as api:
+    with run_demo_api(
+        seed=SEED, incidents=incidents, dashboards=dashboards, rate_limit=UNLIMITED
+    ) as api:
         speed, fetched = pages_per_second(
             api.base_url, api.token, "incidents", PAGE_SIZE, SPEED_PAGES
         )

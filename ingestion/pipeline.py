@@ -147,6 +147,7 @@ def api_endpoint(settings: Settings) -> Iterator[tuple[str, str]]:
             seed=settings.demo_seed,
             incidents=settings.demo_incidents,
             dashboards=settings.demo_dashboards,
+            rate_limit=settings.demo_rate_limit,
             state_dir=settings.demo_state_dir,
         ) as api:
             yield api.base_url, api.token

@@ -91,7 +91,8 @@ SETTINGS: list[tuple[str, str, Any, str]] = [
         "normalize_workers",
         "elt.normalize_workers",
         1,
-        "processes dlt's normalize step uses (1 = in-process; more helps large loads).",
+        "processes dlt's normalize step uses (1 = in-process; incidents arrive as Arrow,"
+        " so it rarely matters).",
     ),
     (
         "progress",
@@ -114,6 +115,12 @@ SETTINGS: list[tuple[str, str, Any, str]] = [
     ("demo_seed", "elt.demo_api.seed", 42, "demo data seed."),
     ("demo_incidents", "elt.demo_api.incidents", 500, "demo API incident count."),
     ("demo_dashboards", "elt.demo_api.dashboards", 40, "demo API dashboard count."),
+    (
+        "demo_rate_limit",
+        "elt.demo_api.rate_limit",
+        3000,
+        "requests per token per minute the demo API allows (the reference API's limit).",
+    ),
 ]
 
 
@@ -139,6 +146,7 @@ class Settings:
     demo_seed: int
     demo_incidents: int
     demo_dashboards: int
+    demo_rate_limit: int
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
