@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import sys
 import time
 import uuid
@@ -18,7 +19,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import dlt
+import pyarrow as pa
 from dlt.common.runners import Venv
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.helpers.dbt import create_runner
 from dlt.helpers.dbt.exceptions import DBTProcessingError
 
@@ -31,6 +34,7 @@ from ingestion.settings import (
     REPO_ROOT,
     SOURCE_NAME,
     Settings,
+    env_name,
     read_api_key,
 )
 from ingestion.source import ARROW_RESOURCES, Backfill, analytics_api_source
@@ -165,7 +169,10 @@ def make_pipeline(settings: Settings) -> dlt.Pipeline:
     """The dlt pipeline for the configured warehouse; PostgreSQL credentials come from dlt's
     standard DESTINATION__POSTGRES__CREDENTIALS."""
     if settings.on_duckdb:
-        destination = dlt.destinations.duckdb(credentials=settings.duckdb_path)
+        credentials = DuckDbCredentials(
+            settings.duckdb_path, global_config={"memory_limit": settings.duckdb_memory_limit}
+        )
+        destination = dlt.destinations.duckdb(credentials=credentials)
     else:
         destination = dlt.destinations.postgres()
     return dlt.pipeline(
@@ -267,6 +274,8 @@ def load(
             pipeline.extract(source, loader_file_format=file_format)
     with timer.step("normalize"):
         info = pipeline.normalize(workers=workers)
+    # the Arrow batches are written: give their buffers back before DuckDB and dbt need memory
+    pa.default_memory_pool().release_unused()
     rows: dict[str, int] = {}
     for table, count in info.row_counts.items():
         if not table.startswith("_dlt"):
@@ -458,6 +467,8 @@ def _run(settings: Settings, pipeline: dlt.Pipeline, options: RunOptions) -> Run
             loader_file_format(settings),
             settings.normalize_workers,
         )
+    # profiles.yml reads it: dbt's DuckDB gets the same memory cap as the load's
+    os.environ[env_name("elt.duckdb_memory_limit")] = settings.duckdb_memory_limit
     with timer.step("dbt"):
         dbt_results = transform(pipeline, settings.target, full_refresh=options.full_refresh)
     with timer.step("publish"), pipeline.sql_client() as client:

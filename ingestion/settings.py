@@ -82,6 +82,13 @@ SETTINGS: list[tuple[str, str, Any, str]] = [
         "the DuckDB warehouse file.",
     ),
     (
+        "duckdb_memory_limit",
+        "elt.duckdb_memory_limit",
+        "384MB",
+        "DuckDB's memory cap in the load and in dbt; past it DuckDB spills to disk"
+        " (DuckDB's own default is 80 % of RAM).",
+    ),
+    (
         "pipelines_dir",
         "elt.pipelines_dir",
         "data/pipelines",
@@ -138,6 +145,7 @@ class Settings:
     request_timeout: float
     target: str
     duckdb_path: str
+    duckdb_memory_limit: str
     pipelines_dir: str
     normalize_workers: int
     progress: bool
