@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ingestion.arrow_pages import ArrowShapeError
 from ingestion.http import ApiError
 from ingestion.records import RecordShapeError
 
@@ -34,6 +35,7 @@ def explain(exc: BaseException, duckdb_path: str | None = None) -> str:
     known_errors = (
         ApiError,
         RecordShapeError,
+        ArrowShapeError,
         ConfigurationError,
         TransformError,
         AlreadyRunningError,

@@ -217,6 +217,24 @@ def test_a_renamed_core_field_fails_before_anything_is_loaded(settings, tmp_path
     assert not Path(settings.duckdb_path).exists()  # nothing was loaded, not even a table
 
 
+def test_a_new_field_with_mixed_types_fails_naming_the_fix(settings):
+    records = [incident(n) for n in range(2)]
+    records[0]["attributes"]["impact"] = 3
+    records[1]["attributes"]["impact"] = "minor"
+    with (
+        jsonapi_server({"incidents": records, "dashboards": [dashboard(1)]}) as server,
+        pytest.raises(Exception) as info,
+    ):
+        server.token = "fixture-token"
+        sync(settings, server, token="fixture-token")
+    from ingestion.errors import explain
+
+    message = explain(info.value)
+    assert message.startswith("incidents: a field holds values of different types")
+    assert "nothing was loaded" in message
+    assert len(message.splitlines()) == 1
+
+
 def test_new_fields_are_added_as_columns_and_reported(settings):
     records = [incident(n) for n in range(3)]
     with jsonapi_server({"incidents": records, "dashboards": [dashboard(1)]}) as server:
