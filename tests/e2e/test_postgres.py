@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import subprocess
+import sys
 import uuid
 
 import duckdb
@@ -87,11 +89,11 @@ def both_targets(tmp_path_factory, database):
     pg = on_postgres.just(
         "elt", "target=postgres", **DEMO, DESTINATION__POSTGRES__CREDENTIALS=credentials
     )
-    return on_duckdb, duck, credentials, pg
+    return on_duckdb, duck, credentials, pg, on_postgres
 
 
 def test_elt_runs_on_postgres(both_targets):
-    _, duck, _, pg = both_targets
+    _, duck, _, pg, _ = both_targets
     assert duck.returncode == 0, duck.stderr
     assert pg.returncode == 0, pg.stderr
     assert "postgres (127.0.0.1:5432/" in pg.stdout
@@ -99,7 +101,7 @@ def test_elt_runs_on_postgres(both_targets):
 
 @pytest.mark.parametrize("table", MARTS)
 def test_mart_is_identical_on_duckdb_and_postgres(both_targets, table):
-    on_duckdb, _, credentials, _ = both_targets
+    on_duckdb, _, credentials, _, _ = both_targets
 
     def from_duckdb(sql):
         with duckdb.connect(str(on_duckdb.duckdb_path), read_only=True) as con:
@@ -119,14 +121,14 @@ def test_mart_is_identical_on_duckdb_and_postgres(both_targets, table):
 
 
 def test_the_run_ledger_is_written_on_postgres(both_targets):
-    _, _, credentials, _ = both_targets
+    _, _, credentials, _, _ = both_targets
     with psycopg2.connect(credentials) as con, con.cursor() as cur:
         cur.execute("select status from ops.elt_runs")
         assert cur.fetchall() == [("success",)]
 
 
 def test_just_query_reads_postgres_read_only(both_targets):
-    on_duckdb, _, credentials, _ = both_targets
+    on_duckdb, _, credentials, _, _ = both_targets
     env = {"ELT__TARGET": "postgres", "DESTINATION__POSTGRES__CREDENTIALS": credentials}
     counted = on_duckdb.just("query", "select count(*) as n from marts.fct_incidents", **env)
     assert counted.returncode == 0, counted.stderr
@@ -134,3 +136,22 @@ def test_just_query_reads_postgres_read_only(both_targets):
     refused = on_duckdb.just("query", "drop table marts.fct_incidents", **env)
     assert refused.returncode == 1
     assert "read-only" in refused.stderr
+
+
+def test_a_change_batch_leaves_no_orphan_child_rows_on_postgres(both_targets):
+    """Runs last: it adds a second run to the PostgreSQL warehouse the tests above read."""
+    _, _, credentials, _, on_postgres = both_targets
+    change = [sys.executable, "-m", "ingestion.demo_api", "change", "--count", "1"]
+    state = ["--state-dir", str(on_postgres.demo_state_dir)]
+    subprocess.run([*change, *state], check=True, capture_output=True)
+    rerun = on_postgres.just(
+        "elt", "target=postgres", **DEMO, DESTINATION__POSTGRES__CREDENTIALS=credentials
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    with psycopg2.connect(credentials) as con, con.cursor() as cur:
+        for child in ("services", "environments", "groups"):
+            cur.execute(
+                f"select count(*) from raw.incidents__attributes__{child}"
+                " where _dlt_parent_id not in (select _dlt_id from raw.incidents)"
+            )
+            assert cur.fetchall() == [(0,)], child
