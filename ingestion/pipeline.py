@@ -290,6 +290,21 @@ def load(
     return LoadResult(rows, new_columns)
 
 
+@contextlib.contextmanager
+def exported(variables: dict[str, str]) -> Iterator[None]:
+    """Environment variables for a child process (dbt), put back as they were afterwards."""
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def adopt_earlier_schema(pipeline: dlt.Pipeline) -> None:
     """Carry a warehouse loaded by an earlier version over to Arrow ingestion, in place."""
     if not pipeline.default_schema_name:
@@ -468,8 +483,8 @@ def _run(settings: Settings, pipeline: dlt.Pipeline, options: RunOptions) -> Run
             settings.normalize_workers,
         )
     # profiles.yml reads it: dbt's DuckDB gets the same memory cap as the load's
-    os.environ[env_name("elt.duckdb_memory_limit")] = settings.duckdb_memory_limit
-    with timer.step("dbt"):
+    memory_limit = {env_name("elt.duckdb_memory_limit"): settings.duckdb_memory_limit}
+    with timer.step("dbt"), exported(memory_limit):
         dbt_results = transform(pipeline, settings.target, full_refresh=options.full_refresh)
     with timer.step("publish"), pipeline.sql_client() as client:
         publish(client)
