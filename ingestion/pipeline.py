@@ -310,7 +310,8 @@ def adopt_earlier_schema(pipeline: dlt.Pipeline) -> None:
     if not pipeline.default_schema_name:
         return
     schema = pipeline.default_schema
-    if any([adopt_nested_tables(schema, name) for name in ARROW_RESOURCES]):
+    adopted = [table for root in ARROW_RESOURCES for table in adopt_nested_tables(schema, root)]
+    if adopted:
         pipeline.schemas.save_schema(schema)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from ingestion.analyst.query import UsageError, parse_args, resolve_format
 from ingestion.analyst.tables import footer, render_table
+from ingestion.analyst.warehouse import first_line
 
 
 def connect(credentials: dict[str, Any]):
@@ -71,8 +72,7 @@ def run(argv: list[str], credentials: dict[str, Any]) -> int:
             columns = [d[0] for d in cur.description or []]
             rows = cur.fetchall() if columns else []
     except psycopg2.Error as exc:
-        text = str(exc).strip().splitlines()
-        print(f"query failed: {text[0] if text else type(exc).__name__}", file=sys.stderr)
+        print(f"query failed: {first_line(exc)}", file=sys.stderr)
         return 1
     elapsed = time.perf_counter() - started
     if fmt == "table":
