@@ -179,7 +179,7 @@ def make_pipeline(settings: Settings) -> dlt.Pipeline:
         pipeline_name=settings.pipeline_name,
         destination=destination,
         dataset_name=RAW_DATASET,
-        pipelines_dir=settings.pipelines_dir,
+        pipelines_dir=settings.working_dir,
         # rows per resource while it runs; on stdout, so stderr stays the one-line error
         progress=dlt.progress.log(log_period=5.0, logger=sys.stdout, dump_system_stats=False)
         if settings.progress
@@ -220,6 +220,19 @@ def scd2_resources(source: Any) -> list[str]:
         if isinstance(resource.write_disposition, dict)
         and resource.write_disposition.get("strategy") == "scd2"
     ]
+
+
+def bind_state_to_warehouse(pipeline: dlt.Pipeline) -> None:
+    """Make the run's cursors the warehouse's own, before anything is read from the API.
+
+    The local folder is per warehouse (`Settings.working_dir`), but it can still disagree
+    with the warehouse: a fresh checkout has no folder, a warehouse file may have been
+    deleted or replaced. dlt's `sync_destination` (which only `pipeline.run` calls, and
+    this project runs the steps one by one) settles it: the warehouse's newer state
+    replaces the local one, and a local state whose warehouse holds no dataset is wiped,
+    so an empty warehouse gets a full load.
+    """
+    pipeline.sync_destination()
 
 
 def finish_interrupted_commit(pipeline: dlt.Pipeline) -> None:
@@ -431,6 +444,7 @@ def run_elt(settings: Settings, options: RunOptions | None = None) -> RunSummary
         if settings.on_duckdb:
             wait_for_warehouse(settings.duckdb_path, settings.lock_wait_seconds)
         pipeline = make_pipeline(settings)
+        bind_state_to_warehouse(pipeline)
         record = {
             "run_id": uuid.uuid4().hex,
             "started_at": datetime.now(UTC),

@@ -8,6 +8,7 @@ Each field below names its dlt key; the env name is the key upper-cased with `__
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -92,7 +93,7 @@ SETTINGS: list[tuple[str, str, Any, str]] = [
         "pipelines_dir",
         "elt.pipelines_dir",
         "data/pipelines",
-        "dlt's working folder (state, packages).",
+        "dlt's working folders (state, packages): one subfolder per warehouse.",
     ),
     (
         "normalize_workers",
@@ -180,10 +181,29 @@ class Settings:
         return f"{self.target} ({postgres_location()})"
 
     @property
+    def warehouse_identity(self) -> str:
+        """What makes a warehouse this warehouse: the DuckDB file, or the PostgreSQL database."""
+        if self.on_duckdb:
+            return f"duckdb:{os.path.realpath(self.duckdb_path)}"
+        return f"{self.target}:{postgres_location()}"
+
+    @property
+    def working_dir(self) -> str:
+        """dlt's working folder for this warehouse: its cursors and pending packages.
+
+        dlt keys its local state by pipeline name only, so two warehouses loaded from one
+        checkout would share (and corrupt) one set of cursors. One folder per warehouse
+        keeps them apart; the warehouse's own copy of the state (`_dlt_pipeline_state`)
+        is what the run trusts (`ingestion.pipeline.bind_state_to_warehouse`).
+        """
+        digest = hashlib.sha256(self.warehouse_identity.encode()).hexdigest()[:12]
+        return str(Path(self.pipelines_dir) / f"{self.target}-{digest}")
+
+    @property
     def lock_path(self) -> str:
         if self.on_duckdb:
             return f"{self.duckdb_path}.elt.lock"
-        return str(Path(self.pipelines_dir) / f"{self.pipeline_name}.elt.lock")
+        return str(Path(self.working_dir) / f"{self.pipeline_name}.elt.lock")
 
 
 def _resolve(key: str, default: Any) -> Any:

@@ -3,8 +3,12 @@
 What changed from the seed document, and why (see ../shared/reference/facts.md):
 - `error_handler` is not an endpoint key in dlt; retries live in the HTTP session
   (`ingestion.http.ApiSession`), configured by dlt's standard `runtime.request_*` settings.
-- The `page_number` paginator takes no `limit_param`/`limit`: the page size is an endpoint
-  param (`page[size]`), and paging starts at 1 and stops at `meta.total_pages`.
+- The `page_number` paginator takes no `limit_param`/`limit`, and it raises when a response
+  lacks `meta.total_pages`: pages go through `ingestion.paging.JsonApiPaginator` instead,
+  which pages by `page[number]` (page size as the endpoint param `page[size]`), follows
+  `meta.next_cursor` where the API offers it, keysets incidents on `updated_at` so that
+  paging stays complete while records change, and stops on whichever end-of-list signal
+  the API sends.
 Everything else is the seed's intent: bearer token from `dlt.secrets["api_key"]`, JSON:API
 `data` envelope, merge on `id`. Adding a resource is adding an entry to `RESOURCES`.
 """
@@ -20,12 +24,14 @@ from dlt.sources.rest_api.typing import RESTAPIConfig
 
 from ingestion.arrow_pages import ROOT_COLUMNS, BatchPages, PagesToArrow
 from ingestion.http import ApiSession
+from ingestion.paging import PAGINATOR_TYPE, JsonApiPaginator
 from ingestion.records import check_record
 from ingestion.settings import SOURCE_NAME, Settings
 
 # JSON paths compiled once: dlt re-parses string paths on every page (6% of extract).
 DATA = compile_path("data")
-TOTAL_PAGES = compile_path("meta.total_pages")
+UPDATED_AT_FILTER = "filter[updated_at][gte]"
+UPDATED_AT_PATH = "attributes.updated_at"
 
 
 def _column(data_type: str, nullable: bool = True) -> dict[str, Any]:
@@ -111,9 +117,9 @@ def incidents_endpoint(settings: Settings, backfill: Backfill | None = None) -> 
     """Server-side filtered and sorted by `updated_at`, so a sync reads only changed pages."""
     params: dict[str, Any] = {
         "sort": "updated_at",
-        "filter[updated_at][gte]": "{incremental.start_value}",
+        UPDATED_AT_FILTER: "{incremental.start_value}",
     }
-    incremental: dict[str, Any] = {"cursor_path": "attributes.updated_at"}
+    incremental: dict[str, Any] = {"cursor_path": UPDATED_AT_PATH}
     if backfill:
         params["filter[updated_at][lte]"] = "{incremental.end_value}"
         incremental |= {"initial_value": backfill.start, "end_value": backfill.end}
@@ -121,7 +127,13 @@ def incidents_endpoint(settings: Settings, backfill: Backfill | None = None) -> 
         # `lag` re-reads a window before the cursor: records updated in the same second
         # as the last run's newest one are not missed; merge on `id` absorbs the overlap.
         incremental |= {"initial_value": settings.initial_updated_at, "lag": settings.lag_seconds}
-    return {"path": "incidents", "params": params, "incremental": incremental}
+    return {
+        "path": "incidents",
+        "params": params,
+        "incremental": incremental,
+        # keyset on updated_at: complete while incidents change during the run
+        "paginator": JsonApiPaginator(keyset_param=UPDATED_AT_FILTER, keyset_path=UPDATED_AT_PATH),
+    }
 
 
 def resources(settings: Settings, backfill: Backfill | None = None) -> list[dict[str, Any]]:
@@ -159,12 +171,7 @@ def build_config(
             "base_url": base_url,
             "auth": {"type": "bearer", "token": api_key},
             "session": session,
-            "paginator": {
-                "type": "page_number",
-                "page_param": "page[number]",
-                "base_page": 1,
-                "total_path": TOTAL_PAGES,
-            },
+            "paginator": {"type": PAGINATOR_TYPE},
         },
         "resource_defaults": {
             "primary_key": "id",

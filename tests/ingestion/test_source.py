@@ -33,7 +33,13 @@ def test_config_keeps_the_seeds_intent(settings):
     assert config["resource_defaults"]["write_disposition"] == "merge"
     assert str(config["resource_defaults"]["endpoint"]["data_selector"]) == "data"
     assert config["resource_defaults"]["endpoint"]["params"] == {"page[size]": 50}
-    assert config["client"]["paginator"]["page_param"] == "page[number]"
+    assert config["client"]["paginator"] == {"type": "json_api"}
+
+
+def test_the_first_page_is_asked_for_by_number(settings):
+    with jsonapi_server({"dashboards": [dashboard(1)]}) as server:
+        extract(settings, server, "dashboards")
+    assert "page%5Bnumber%5D=1" in server.state.requests[0]
 
 
 def test_paging_stops_at_an_exact_multiple_of_the_page_size(settings):

@@ -128,7 +128,13 @@ class Workspace:
 
     @property
     def pipeline_dir(self) -> Path:
-        return self.pipelines_dir / PIPELINE
+        """dlt's folder for this workspace's warehouse (one per warehouse, see settings)."""
+        from ingestion.settings import load_settings
+
+        settings = load_settings().with_overrides(
+            duckdb_path=str(self.duckdb_path), pipelines_dir=str(self.pipelines_dir)
+        )
+        return Path(settings.working_dir) / PIPELINE
 
     def env(self, **extra: str | None) -> dict[str, str]:
         env = dict(os.environ)
