@@ -46,6 +46,12 @@ def parse_elt_args(argv: list[str]) -> argparse.Namespace:
         help="re-read incidents updated between two ISO timestamps; the cursor stays put",
     )
     parser.add_argument(
+        "--check-deletions",
+        action="store_true",
+        help="list every incident this run to find the ones deleted upstream"
+        " (otherwise every sources.analytics_api.deletion_check_hours)",
+    )
+    parser.add_argument(
         "--summary-json",
         metavar="PATH",
         help="also write the run summary as JSON (for benchmarks and schedulers)",
@@ -63,7 +69,12 @@ def cmd_elt(argv: list[str]) -> int:
         settings = settings.with_overrides(target=args.target)
     backfill = Backfill(*args.backfill) if args.backfill else None
     try:
-        summary = run_elt(settings, RunOptions(full_refresh=args.full_refresh, backfill=backfill))
+        options = RunOptions(
+            full_refresh=args.full_refresh,
+            backfill=backfill,
+            check_deletions=args.check_deletions,
+        )
+        summary = run_elt(settings, options)
     except KeyboardInterrupt:
         print("ELT interrupted: nothing half-loaded is published; rerun to finish", file=sys.stderr)
         return 130

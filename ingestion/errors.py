@@ -7,11 +7,17 @@ Malformed API bodies are explained where they are parsed (`http._decode_envelope
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from ingestion.arrow_pages import ArrowShapeError
 from ingestion.http import ApiError
+from ingestion.paging import PagingError
 from ingestion.records import RecordShapeError
+
+MAX_LINE = 300  # the README's promise: one line, at most this many characters
+# where a message starts quoting a response (JSON, HTML) or a repr of one
+_QUOTED_BODY = re.compile(r"[{<]")
 
 
 def exception_chain(exc: BaseException) -> Iterator[BaseException]:
@@ -26,14 +32,46 @@ def exception_chain(exc: BaseException) -> Iterator[BaseException]:
         stack.extend([getattr(current, "exception", None), current.__context__, current.__cause__])
 
 
+def one_line(text: str, limit: int = MAX_LINE) -> str:
+    """Collapse whitespace to one line and cut it to `limit` characters."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+def resource_of(chain: list[BaseException]) -> str | None:
+    """The dlt resource whose extraction raised, if dlt says (its pipe name)."""
+    for err in chain:
+        name = getattr(err, "pipe_name", None)
+        if isinstance(name, str) and name:
+            return name
+    return None
+
+
+def describe_unexpected(chain: list[BaseException], exc: BaseException) -> str:
+    """An error nobody anticipated: its type and the start of its message, without any
+    response body or data it quotes, and the resource it came from."""
+    last = chain[-1] if chain else exc
+    text = str(last).splitlines()[0] if str(last) else ""
+    text = _QUOTED_BODY.split(text, maxsplit=1)[0].rstrip(" :,(")
+    where = resource_of(chain)
+    prefix = f"reading {where} failed: " if where else ""
+    return f"{prefix}{type(last).__name__}: {text}".strip().rstrip(":")
+
+
 def explain(exc: BaseException, duckdb_path: str | None = None) -> str:
-    """The message for the person at the terminal. Never includes a token."""
+    """The message for the person at the terminal: one line of at most `MAX_LINE`
+    characters. Never includes a token or a response body."""
+    return one_line(_explain(exc, duckdb_path))
+
+
+def _explain(exc: BaseException, duckdb_path: str | None) -> str:
     from ingestion.pipeline import ConfigurationError, TransformError
     from ingestion.runs import AlreadyRunningError, WarehouseLockedError
 
     chain = list(exception_chain(exc))
     known_errors = (
         ApiError,
+        PagingError,
         RecordShapeError,
         ArrowShapeError,
         ConfigurationError,
@@ -53,5 +91,4 @@ def explain(exc: BaseException, duckdb_path: str | None = None) -> str:
                 f"the warehouse{where} is locked by another process (an open DuckDB shell,"
                 " `just query`, or another `just elt`): close it and rerun"
             )
-    last = chain[-1] if chain else exc
-    return f"{type(last).__name__}: {str(last).splitlines()[0] if str(last) else ''}".strip()
+    return describe_unexpected(chain, exc)

@@ -26,6 +26,8 @@ from dlt.helpers.dbt import create_runner
 from dlt.helpers.dbt.exceptions import DBTProcessingError
 
 from ingestion.arrow_pages import adopt_nested_tables, prune_orphans
+from ingestion.deletions import RESOURCE as DELETIONS
+from ingestion.deletions import DeletionCheck, check_due, last_checked, read_known
 from ingestion.http import ApiSession, RetryPolicy
 from ingestion.publish import BUILD_SUFFIX, publish
 from ingestion.runs import elt_lock, record_run, wait_for_warehouse
@@ -37,7 +39,12 @@ from ingestion.settings import (
     env_name,
     read_api_key,
 )
-from ingestion.source import ARROW_RESOURCES, Backfill, analytics_api_source
+from ingestion.source import (
+    ARROW_RESOURCES,
+    Backfill,
+    analytics_api_source,
+    deletion_listing_params,
+)
 
 LOADER_FILE_FORMAT = "parquet"  # dlt's default for DuckDB (SQL insert text) is ~25x slower
 DBT_PROFILE = "analytics"
@@ -75,6 +82,7 @@ class RunOptions:
     full_refresh: bool = False
     backfill: Backfill | None = None
     extra_resources: tuple[dict[str, Any], ...] = ()
+    check_deletions: bool = False  # list every incident now, whatever the cadence says
 
 
 @dataclass
@@ -98,6 +106,7 @@ class RunSummary:
     new_columns: dict[str, list[str]] = field(default_factory=dict)
     cursors_before: dict[str, Any] = field(default_factory=dict)
     cursors_after: dict[str, Any] = field(default_factory=dict)
+    deletions: dict[str, Any] = field(default_factory=dict)
 
     @property
     def models_built(self) -> int:
@@ -116,7 +125,8 @@ class RunSummary:
     def render(self) -> str:
         source = "demo API" if self.used_demo_api else self.base_url
         lines = [f"ELT finished: {source} -> {self.warehouse}"]
-        for resource in sorted(set(self.pages) | {r for r in self.rows if "__" not in r}):
+        tables = {r for r in self.rows if "__" not in r and r != DELETIONS}
+        for resource in sorted(set(self.pages) | tables):
             children = {t: n for t, n in self.rows.items() if t.startswith(f"{resource}__")}
             child_text = "".join(f", {n} {t}" for t, n in sorted(children.items()))
             lines.append(
@@ -130,6 +140,7 @@ class RunSummary:
         lines.append(
             f"  dbt          {self.models_built} models built, {self.tests_passed} tests passed"
         )
+        lines.append(f"  deletions    {describe_deletions(self.deletions)}")
         for table, columns in sorted(self.new_columns.items()):
             lines.append(f"  new columns  {table}: {', '.join(columns)}")
         for resource in sorted(set(self.cursors_before) | set(self.cursors_after)):
@@ -139,6 +150,18 @@ class RunSummary:
         steps = ", ".join(f"{name} {secs:.1f}s" for name, secs in self.seconds.items())
         lines.append(f"  seconds      {steps}")
         return "\n".join(lines)
+
+
+def describe_deletions(deletions: dict[str, Any]) -> str:
+    """The summary's line on incidents deleted upstream."""
+    if not deletions.get("checked"):
+        return "not checked this run (see deletion_check_hours, or --check-deletions)"
+    if not deletions.get("listed"):
+        return "checked (an empty warehouse: nothing to compare yet)"
+    return (
+        f"checked {deletions['listed']} listed incidents: {deletions['newly_deleted']} newly"
+        f" found deleted upstream, {deletions['deleted']} deleted in all"
+    )
 
 
 @contextlib.contextmanager
@@ -469,6 +492,7 @@ def run_elt(settings: Settings, options: RunOptions | None = None) -> RunSummary
                 "rows": summary.rows,
                 "pages": summary.pages,
                 "cursor_after": summary.cursors_after,
+                "deletions": summary.deletions,
             },
         )
         return summary
@@ -484,10 +508,17 @@ def _record(pipeline: dlt.Pipeline, record: dict[str, Any]) -> None:
 def _run(settings: Settings, pipeline: dlt.Pipeline, options: RunOptions) -> RunSummary:
     timer = StepTimer()
     cursors_before = incremental_cursors(pipeline)
+    deletion_check = plan_deletion_check(pipeline, settings, options)
     with api_endpoint(settings) as (base_url, token):
         session = ApiSession(base_url, retry_policy(settings))
         source = analytics_api_source(
-            settings, base_url, token, session, list(options.extra_resources), options.backfill
+            settings,
+            base_url,
+            token,
+            session,
+            list(options.extra_resources),
+            options.backfill,
+            deletion_check,
         )
         loaded = load(
             pipeline,
@@ -516,4 +547,27 @@ def _run(settings: Settings, pipeline: dlt.Pipeline, options: RunOptions) -> Run
         new_columns=loaded.new_columns,
         cursors_before=cursors_before,
         cursors_after=incremental_cursors(pipeline),
+        deletions=deletion_check.summary() if deletion_check else {},
     )
+
+
+def plan_deletion_check(
+    pipeline: dlt.Pipeline, settings: Settings, options: RunOptions
+) -> DeletionCheck | None:
+    """This run's deletion check, when the cadence (or the run's flag) says it is due.
+
+    The incident ids the warehouse holds are read now, before anything loads; a full
+    refresh starts from an empty warehouse, where nothing can have been deleted.
+    """
+    if options.backfill:
+        return None
+    now = datetime.now(UTC)
+    checked = None if options.full_refresh else last_checked(pipeline.state, SOURCE_NAME)
+    if not check_due(checked, settings.deletion_check_hours, now, options.check_deletions):
+        return None
+    known: set[str] = set()
+    previously: dict[str, datetime] = {}
+    if not options.full_refresh and pipeline.default_schema_name:
+        with pipeline.sql_client() as client:
+            known, previously = read_known(client)
+    return DeletionCheck(deletion_listing_params(settings), known, previously, now)

@@ -87,8 +87,12 @@ def record_run(sql_client, run: dict[str, Any]) -> None:
         " full_refresh boolean, rows_by_table varchar, pages_by_resource varchar,"
         " cursor_before varchar, cursor_after varchar, error varchar)"
     )
+    # added after the first release: ledgers created earlier gain the column in place
+    sql_client.execute_sql(f"alter table {LEDGER_TABLE} add column if not exists deletions varchar")
     sql_client.execute_sql(
-        f"insert into {LEDGER_TABLE} values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        f"insert into {LEDGER_TABLE} (run_id, started_at, finished_at, status, source,"
+        " full_refresh, rows_by_table, pages_by_resource, cursor_before, cursor_after, error,"
+        " deletions) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
         run["run_id"],
         run["started_at"],
         run["finished_at"],
@@ -100,4 +104,5 @@ def record_run(sql_client, run: dict[str, Any]) -> None:
         json.dumps(run.get("cursor_before")),
         json.dumps(run.get("cursor_after")),
         run.get("error"),
+        json.dumps(run.get("deletions") or {}, sort_keys=True),
     )

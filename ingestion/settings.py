@@ -52,6 +52,13 @@ SETTINGS: list[tuple[str, str, Any, str]] = [
         "re-read window before the stored incidents cursor, in seconds.",
     ),
     (
+        "deletion_check_hours",
+        "sources.analytics_api.deletion_check_hours",
+        24.0,
+        "hours between full listings of the incidents that find the ones deleted upstream"
+        " (0 = every run; `just elt --check-deletions` forces one).",
+    ),
+    (
         "request_max_attempts",
         "runtime.request_max_attempts",
         3,
@@ -140,6 +147,7 @@ class Settings:
     page_size: int
     initial_updated_at: str
     lag_seconds: int
+    deletion_check_hours: float
     request_max_attempts: int
     request_backoff_factor: float
     request_max_retry_delay: float

@@ -23,6 +23,7 @@ from dlt.sources.rest_api import rest_api_source
 from dlt.sources.rest_api.typing import RESTAPIConfig
 
 from ingestion.arrow_pages import ROOT_COLUMNS, BatchPages, PagesToArrow
+from ingestion.deletions import DeletionCheck, deletions_resource
 from ingestion.http import ApiSession
 from ingestion.paging import PAGINATOR_TYPE, JsonApiPaginator
 from ingestion.records import check_record
@@ -185,6 +186,16 @@ def build_config(
     }
 
 
+def deletion_listing_params(settings: Settings) -> dict[str, Any]:
+    """The full listing a deletion check reads: every incident the sync could have loaded,
+    sorted so that the keyset/cursor paging stays complete while incidents change."""
+    return {
+        "sort": "updated_at",
+        UPDATED_AT_FILTER: settings.initial_updated_at,
+        "page[size]": settings.page_size,
+    }
+
+
 def analytics_api_source(
     settings: Settings,
     base_url: str,
@@ -192,12 +203,21 @@ def analytics_api_source(
     session: ApiSession,
     extra_resources: list[dict[str, Any]] | None = None,
     backfill: Backfill | None = None,
+    deletion_check: DeletionCheck | None = None,
 ):
-    """The dlt source object for one run; a backfill reads incidents only."""
+    """The dlt source object for one run; a backfill reads incidents only.
+
+    With a `deletion_check`, the run also lists every incident to find the deleted ones
+    (`ingestion.deletions`); the cadence is decided by the caller.
+    """
     config = build_config(settings, base_url, api_key, session, extra_resources, backfill)
     source = rest_api_source(config, name=SOURCE_NAME)
     for name, columns in ARROW_RESOURCES.items():
         resource = source.resources[name]
         resource.add_step(BatchPages())
         resource.add_step(PagesToArrow(resource, columns))
-    return source.with_resources("incidents") if backfill else source
+    if backfill:
+        return source.with_resources("incidents")
+    if deletion_check is not None:
+        source.resources.add(deletions_resource(deletion_check, base_url, api_key, session))
+    return source
