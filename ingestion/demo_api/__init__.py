@@ -9,16 +9,34 @@ Endpoints (``/v1`` needs ``Authorization: Bearer <token>``):
   max 100; bad values are 400), ``filter[updated_at|created_at][gt|gte|lt|lte]``,
   ``filter[status]``, ``filter[kind]`` (comma lists), ``sort=[-]updated_at|[-]created_at``
   (default order: sequential id). Ties are broken by sequential id, so paging is stable.
-* ``GET /v1/dashboards``: paging only, in creation order.
+  Cursor paging as in the vendor's current spec: ``meta.next_cursor`` is an opaque cursor
+  (the sort key and sequential id of the page's last record) or null on the last page, and
+  ``page[after]=<cursor>`` returns the records strictly after it in the request's order and
+  filters (``page[number]`` is then ignored, ``meta`` page numbers are null and
+  ``links.next`` carries ``page[after]``). Being keyset, it stays complete while records
+  change; a malformed cursor, or one issued for another sort, is 400 naming ``page[after]``.
+* ``GET /v1/dashboards``: paging only, in creation order (no cursor paging, as in the spec).
 * ``/_demo/health|stats|faults|changes|ground-truth`` and ``POST /_demo/stats/reset``: test
-  controls, loopback only, no auth.
+  controls, loopback only, no auth. Health counts ``live_updates`` and ``live_deletes``.
+
+Every response of ``/v1`` carries rate-limit headers in one of four dialects
+(``rate_limit_headers``: ``ietf`` RateLimit-* with an epoch reset, the default;
+``ietf-delta`` with a reset in seconds from now; ``x`` the spec's X-RateLimit-Limit/
+-Remaining/-Used/-Reset; ``none``), and a 429 has a JSON:API, plain ``{"error": ...}`` or
+empty body (``rate_limit_body``). Faults (``faults.py``) break responses on demand; among
+them ``no_cursor_paging`` (an older server), ``omit_meta``/``omit_links`` (missing paging
+metadata) and ``churn_per_page``/``churn_delete_share`` (incidents updated or deleted while
+a client pages, in memory only). Change batches update, add and delete incidents and edit
+and delete dashboards; ground truth lists ``deleted_incident_ids`` and
+``deleted_dashboard_ids``.
 
 Python interface::
 
     from ingestion.demo_api import run_demo_api
 
     with run_demo_api(seed=42, incidents=500, dashboards=40, state_dir=None,
-                      faults={"error_rate": 0.1}, rate_limit=3000, in_process=False) as api:
+                      faults={"error_rate": 0.1}, rate_limit=3000, in_process=False,
+                      rate_limit_headers="ietf", rate_limit_body="jsonapi") as api:
         api.base_url      # "http://127.0.0.1:PORT/v1/"
         api.token         # bearer token (also api.headers)
         api.stats(); api.reset_stats(); api.set_faults(truncate_page=2)
@@ -27,9 +45,10 @@ Python interface::
 ``open_dataset(...)`` / ``ground_truth(...)`` give the same data without a server. The CLI is
 ``python -m ingestion.demo_api serve|change|ground-truth --help``.
 
-Design: incidents live in typed arrays (timestamps, status, kind, severity, version) and are
-rendered on demand, and sort orders are indexes rebuilt only when a change batch is applied,
-so a page costs O(page size + log n) whatever the collection size.
+Design: incidents live in typed arrays (timestamps, status, kind, severity, version, deleted)
+and are rendered on demand, and sort orders are indexes rebuilt only when a change batch is
+applied (and patched in place by live updates), so a page costs O(page size + log n)
+whatever the collection size, by page number or by cursor.
 """
 
 from ingestion.demo_api.dataset import BatchSummary, DataParams, Dataset

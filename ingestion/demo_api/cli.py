@@ -19,7 +19,12 @@ from typing import Any
 
 from ingestion.demo_api.dataset import Dataset
 from ingestion.demo_api.faults import Faults
-from ingestion.demo_api.ratelimit import DEFAULT_LIMIT, DEFAULT_WINDOW_S
+from ingestion.demo_api.ratelimit import (
+    BODY_STYLES,
+    DEFAULT_LIMIT,
+    DEFAULT_WINDOW_S,
+    HEADER_DIALECTS,
+)
 from ingestion.demo_api.server import ServerConfig, build_server
 from ingestion.demo_api.state import DemoState, resolve_state, save_state
 
@@ -53,6 +58,31 @@ FAULT_FLAGS: tuple[tuple[str, dict[str, Any]], ...] = (
         "--fault-resource",
         {"choices": ("incidents", "dashboards"), "help": "faults hit only this resource"},
     ),
+    (
+        "--no-cursor-paging",
+        {
+            "action": "store_true",
+            "default": None,
+            "help": "an older server: no meta.next_cursor, page[after] ignored",
+        },
+    ),
+    (
+        "--omit-meta",
+        {
+            "action": "append",
+            "metavar": "KEY",
+            "help": "leave KEY out of list meta, e.g. total_pages (repeatable, or a,b)",
+        },
+    ),
+    ("--omit-links", {"action": "store_true", "default": None, "help": "no links object"}),
+    (
+        "--churn-per-page",
+        {"type": float, "metavar": "N", "help": "live incident updates after each page (0)"},
+    ),
+    (
+        "--churn-delete-share",
+        {"type": float, "metavar": "P", "help": "share of live updates that delete (0)"},
+    ),
 )
 
 
@@ -82,6 +112,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--rate-window", type=float, default=DEFAULT_WINDOW_S, help="window seconds (60)"
     )
     serve.add_argument("--retry-after", action="store_true", help="send Retry-After on 429")
+    serve.add_argument(
+        "--rate-limit-headers",
+        choices=HEADER_DIALECTS,
+        default="ietf",
+        help="rate-limit header dialect: RateLimit-* (epoch or delta reset), X-RateLimit-*, none",
+    )
+    serve.add_argument(
+        "--rate-limit-body",
+        choices=BODY_STYLES,
+        default="jsonapi",
+        help="429 body: JSON:API errors, the spec's plain {error: ...}, or empty",
+    )
     serve.add_argument("--verbose", action="store_true", help="log requests (no headers) to stderr")
     faults = serve.add_argument_group("faults")
     for flag, options in FAULT_FLAGS:
@@ -125,6 +167,8 @@ def serve(args: argparse.Namespace) -> int:
         faults=faults_from_args(args),
         state_dir=args.state_dir,
         verbose=args.verbose,
+        rate_limit_headers=args.rate_limit_headers,
+        rate_limit_body=args.rate_limit_body,
     )
     server = build_server(dataset, config, args.host, args.port)
     stop = threading.Event()

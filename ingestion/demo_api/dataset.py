@@ -3,6 +3,11 @@
 Everything here is a pure function of :class:`DataParams` and the number of batches applied:
 replaying batches 1..k on the base data always gives the same records, which is what makes
 ``ground_truth`` checkable and lets a restarted server pick up persisted changes from a count.
+
+Live updates (the ``churn_per_page`` fault: data that changes while a client pages) are the
+one exception: they depend on how many pages were served, so they live in memory only and a
+restarted server forgets them. They are still drawn from the seed and a counter, so the same
+requests against the same server give the same data.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ingestion.demo_api.dashboards import DashboardTable
-from ingestion.demo_api.incident_render import render_incident
+from ingestion.demo_api.incident_render import incident_id, render_incident
 from ingestion.demo_api.incident_table import BATCH_WINDOW_MS, IncidentTable
 from ingestion.demo_api.ordering import IncidentOrdering, Selection, Window
 from ingestion.demo_api.timeutil import batch_time_ms
@@ -22,8 +27,11 @@ from ingestion.demo_api.timeutil import batch_time_ms
 DEFAULT_SEED = 42
 DEFAULT_INCIDENTS = 500
 DEFAULT_DASHBOARDS = 40
-#: Share of incidents a change batch updates; new incidents are a fifth of that.
+#: Share of incidents a change batch updates; new incidents are a fifth of that and deleted
+#: ones a tenth (at least one of each).
 DEFAULT_CHANGE_FRACTION = 0.01
+#: A live update lands 1..this many ms after the latest updated_at in the data.
+LIVE_STEP_MS = 1000
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,8 @@ class BatchSummary:
     status_changes: int
     deleted_dashboard_ids: list[str]
     edited_dashboard_ids: list[str]
+    deleted_incidents: int
+    deleted_incident_ids: list[str]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -64,6 +74,11 @@ class Dataset:
         self.dashboards = DashboardTable(params.seed, params.dashboards)
         self.batches_applied = 0
         self.deleted_dashboard_ids: list[str] = []
+        self.deleted_incident_ids: list[str] = []
+        self.live_updates = 0
+        self.live_deletes = 0
+        self._latest_updated: int | None = None  # max updated_at, cached for live updates
+        self._live_high_water: int | None = None  # latest live update time, if any
         for _ in range(batches):
             self._apply_one()
         self._reindex()
@@ -82,11 +97,11 @@ class Dataset:
     def _apply_one(self) -> BatchSummary:
         batch = self.batches_applied + 1
         rng = random.Random(f"demo-api/change/{self.params.seed}/{batch}")
-        start = batch_time_ms(batch)
+        start = self._batch_start(batch)
         table = self.incidents
-        n = len(table)
+        alive = table.alive_count
         fraction = self.params.change_fraction
-        chosen = sorted(rng.sample(range(n), min(n, max(1, round(n * fraction))))) if n else []
+        chosen = sorted(_sample_alive(table, rng, max(1, round(alive * fraction)), set()))
         status_changes = 0
         for i in chosen:
             at = start + int(rng.random() * BATCH_WINDOW_MS)
@@ -95,8 +110,73 @@ class Dataset:
         new = table.append_new(rng, max(1, round(self.params.incidents * fraction / 5)), start)
         deleted, edited = self.dashboards.apply_batch(rng, start)
         self.deleted_dashboard_ids.extend(deleted)
+        # A separate stream, so incident deletions do not reshuffle the dashboard changes.
+        doomed_rng = random.Random(f"demo-api/change/{self.params.seed}/{batch}/deletions")
+        wanted = max(1, round(alive * fraction / 10))
+        doomed = sorted(_sample_alive(table, doomed_rng, wanted, {*chosen, *new}))
+        doomed_ids = [self._delete(i) for i in doomed]
+        self._latest_updated = None
         self.batches_applied = batch
-        return BatchSummary(batch, len(chosen), len(new), status_changes, deleted, edited)
+        return BatchSummary(
+            batch, len(chosen), len(new), status_changes, deleted, edited, len(doomed), doomed_ids
+        )
+
+    def _batch_start(self, batch: int) -> int:
+        """Batch ``batch``'s start time: its fixed hour, or after the live updates if later.
+
+        Without live updates (replays, the CLI) this is always the fixed hour, so batches
+        stay a pure function of the count; after a burst of live updates it keeps every
+        incident's timestamps in lifecycle order.
+        """
+        fixed = batch_time_ms(batch)
+        high = self._live_high_water
+        return fixed if high is None else max(fixed, high + 1)
+
+    def _delete(self, i: int) -> str:
+        """Delete incident ``i`` from the table and remember its id for ground truth."""
+        self.incidents.delete(i)
+        record_id = incident_id(self.params.seed, i)
+        self.deleted_incident_ids.append(record_id)
+        return record_id
+
+    # ------------------------------------------------------------------ live updates
+
+    def apply_live_updates(self, count: int, delete_share: float) -> None:
+        """Apply ``count`` live updates now, patching the sort indexes in place.
+
+        Each one advances a random existing incident one lifecycle step at a time later than
+        every updated_at in the data (so it moves to the end of the updated_at order), or
+        deletes it with probability ``delete_share``. Cost per update: O(log n) plus one
+        array memmove per index (see :mod:`ordering`); cached filter views are rebuilt lazily.
+        """
+        with self.lock:
+            for _ in range(count):
+                self._live_one(delete_share)
+
+    def _live_one(self, delete_share: float) -> None:
+        table = self.incidents
+        if table.alive_count == 0:
+            return
+        counter = self.live_updates + self.live_deletes
+        rng = random.Random(f"demo-api/live/{self.params.seed}/{counter}")
+        (i,) = _sample_alive(table, rng, 1, set())
+        if rng.random() < delete_share:
+            self._delete(i)
+            self.ordering.deleted(i)
+            self.live_deletes += 1
+            return
+        at = self._latest() + rng.randint(1, LIVE_STEP_MS)
+        old_updated = table.updated[i]
+        table.advance(i, at, rng.random())
+        self.ordering.updated(i, old_updated)
+        self._latest_updated = self._live_high_water = at
+        self.live_updates += 1
+
+    def _latest(self) -> int:
+        """The latest updated_at of any incident (deleted ones too), cached between changes."""
+        if self._latest_updated is None:
+            self._latest_updated = max(self.incidents.updated, default=0)
+        return self._latest_updated
 
     # ------------------------------------------------------------------ reads
 
@@ -110,9 +190,11 @@ class Dataset:
         return self.dashboards.render(j)
 
     def iter_incidents(self) -> Iterator[dict[str, Any]]:
-        """Every incident as served, by sequential id (a generator: fine for 1M records)."""
+        """Every existing incident as served, by sequential id (a generator: fine for 1M)."""
+        deleted = self.incidents.deleted
         for i in range(len(self.incidents)):
-            yield self.render_incident(i)
+            if not deleted[i]:
+                yield self.render_incident(i)
 
     def iter_dashboards(self) -> Iterator[dict[str, Any]]:
         """Every existing dashboard as served, in list order."""
@@ -126,6 +208,7 @@ class Dataset:
                 "incidents": list(self.iter_incidents()),
                 "dashboards": list(self.iter_dashboards()),
                 "deleted_dashboard_ids": list(self.deleted_dashboard_ids),
+                "deleted_incident_ids": list(self.deleted_incident_ids),
             }
 
     def iter_ground_truth_json(self) -> Iterator[str]:
@@ -142,4 +225,25 @@ class Dataset:
             yield '],"dashboards":['
             for k, record in enumerate(self.iter_dashboards()):
                 yield ("," if k else "") + dumps(record)
-            yield '],"deleted_dashboard_ids":' + dumps(self.deleted_dashboard_ids) + "}"
+            yield '],"deleted_dashboard_ids":' + dumps(self.deleted_dashboard_ids)
+            yield ',"deleted_incident_ids":' + dumps(self.deleted_incident_ids) + "}"
+
+
+def _sample_alive(
+    table: IncidentTable, rng: random.Random, count: int, exclude: set[int]
+) -> set[int]:
+    """Up to ``count`` distinct random incidents that are not deleted and not in ``exclude``.
+
+    Rejection sampling over all rows costs O(count) while deletions stay a small share,
+    where listing the living rows first would cost O(n) per change batch.
+    """
+    n = len(table)
+    deleted = table.deleted
+    available = table.alive_count - sum(1 for i in exclude if i < n and not deleted[i])
+    wanted = min(count, available)
+    picked: set[int] = set()
+    while len(picked) < wanted:
+        i = rng.randrange(n)
+        if not deleted[i] and i not in exclude:
+            picked.add(i)
+    return picked

@@ -3,6 +3,12 @@
 Each fault has one name, used both as a CLI flag (``--error-rate``) and as a key of the
 runtime ``POST /_demo/faults`` body (``error_rate`` or ``error-rate``). Random faults are
 drawn from the seed and the request's URL and attempt number, so a run is reproducible.
+
+Besides broken responses there are differences between API versions and behaviours of a
+live system: an older server without cursor paging (``no_cursor_paging``), paging metadata
+left out (``omit_meta``, ``omit_links``), and data that changes while a client pages
+(``churn_per_page``, ``churn_delete_share``). The response faults honour
+``fault_resource``; cursor paging and churn concern incidents only and ignore it.
 """
 
 from __future__ import annotations
@@ -18,6 +24,10 @@ from ingestion.demo_api.timeutil import epoch_seconds_from_iso
 RESOURCES = ("incidents", "dashboards")
 RETYPE_TARGETS = ("string", "int", "float", "bool", "null", "object", "array")
 ERROR_STATUSES = (500, 502, 503)
+#: Keys of a list response's ``meta`` that ``omit_meta`` may leave out.
+META_KEYS = ("current_page", "next_page", "prev_page", "total_count", "total_pages", "next_cursor")
+_BOOL_KEYS = ("always_429", "no_cursor_paging", "omit_links")
+_SHARE_KEYS = ("error_rate", "duplicate_rate", "churn_delete_share")
 
 
 @dataclass
@@ -37,6 +47,11 @@ class Faults:
     always_429: bool = False  # every /v1 request is rate limited
     fail_after_pages: int | None = None  # serve N pages, then 500 forever
     fault_resource: str | None = None  # incidents|dashboards; None = both
+    no_cursor_paging: bool = False  # an older server: no meta.next_cursor, page[after] ignored
+    omit_meta: list[str] = field(default_factory=list)  # leave these keys out of meta
+    omit_links: bool = False  # no links object in list responses
+    churn_per_page: float = 0.0  # live incident updates after each 200 incidents page
+    churn_delete_share: float = 0.0  # share of live updates that delete the incident
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> Faults:
@@ -49,20 +64,7 @@ class Faults:
                 raise ValueError(f"unknown fault {raw_key!r}; known: {', '.join(sorted(known))}")
             if value is None:
                 continue
-            if key in ("rename_field", "retype_field"):
-                value = parse_pairs(key, value)
-            elif key in ("error_rate", "duplicate_rate"):
-                value = float(value)
-                if not 0.0 <= value <= 1.0:
-                    raise ValueError(f"{key} must be within [0, 1]")
-            elif key == "always_429":
-                value = bool(value)
-            elif key == "fault_resource":
-                if value not in RESOURCES:
-                    raise ValueError(f"fault_resource must be one of {RESOURCES}")
-            else:
-                value = int(value)
-            setattr(faults, key, value)
+            setattr(faults, key, _parse_value(key, value))
         return faults
 
     def to_dict(self) -> dict[str, Any]:
@@ -77,6 +79,41 @@ class Faults:
     @property
     def mutates_records(self) -> bool:
         return bool(self.rename_field or self.retype_field)
+
+
+def _parse_value(key: str, value: Any) -> Any:
+    """One fault value from CLI or JSON form, checked; ValueError names the key."""
+    if key in ("rename_field", "retype_field"):
+        return parse_pairs(key, value)
+    if key == "omit_meta":
+        return parse_meta_keys(value)
+    if key in _SHARE_KEYS:
+        share = float(value)
+        if not 0.0 <= share <= 1.0:
+            raise ValueError(f"{key} must be within [0, 1]")
+        return share
+    if key == "churn_per_page":
+        rate = float(value)
+        if not 0.0 <= rate <= 1000.0:
+            raise ValueError("churn_per_page must be within [0, 1000]")
+        return rate
+    if key in _BOOL_KEYS:
+        return bool(value)
+    if key == "fault_resource":
+        if value not in RESOURCES:
+            raise ValueError(f"fault_resource must be one of {RESOURCES}")
+        return value
+    return int(value)
+
+
+def parse_meta_keys(value: Any) -> list[str]:
+    """``"a,b"``, ``["a", "b,c"]`` -> ``["a", "b", "c"]``, each one of :data:`META_KEYS`."""
+    items = [value] if isinstance(value, str) else list(value)
+    keys = [part.strip() for item in items for part in str(item).split(",") if part.strip()]
+    unknown = [key for key in keys if key not in META_KEYS]
+    if unknown:
+        raise ValueError(f"omit_meta keys must be among {', '.join(META_KEYS)}; got {unknown}")
+    return list(dict.fromkeys(keys))
 
 
 def parse_pairs(name: str, value: Any) -> list[tuple[str, str]]:

@@ -133,6 +133,11 @@ def _env_code(roll: float) -> int:
     return len(catalog.ENVIRONMENT_WEIGHTS) - 1
 
 
+def incident_id(seed: int, i: int) -> str:
+    """Record id of incident index ``i`` without rendering it (the first draw of its rng)."""
+    return stable_uuid(random.Random(f"demo-api/incident/{seed}/{i}"))
+
+
 def render_incident(seed: int, table: IncidentTable, i: int) -> dict[str, Any]:
     """The full JSON:API record of incident index ``i`` as currently stored."""
     rng = random.Random(f"demo-api/incident/{seed}/{i}")

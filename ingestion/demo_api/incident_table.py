@@ -102,7 +102,11 @@ class AdvanceResult:
 
 
 class IncidentTable:
-    """Per-incident columns; index ``i`` is the incident with ``sequential_id == i + 1``."""
+    """Per-incident columns; index ``i`` is the incident with ``sequential_id == i + 1``.
+
+    A deleted incident keeps its row (``deleted[i] == 1``) so that the sequential ids and
+    record ids of the others never shift; lists and ground truth skip it.
+    """
 
     def __init__(self) -> None:
         self.created = array("q")
@@ -118,9 +122,16 @@ class IncidentTable:
         self.kind = array("b")
         self.severity = array("b")
         self.version = array("i")
+        self.deleted = array("b")
+        self.deleted_count = 0
 
     def __len__(self) -> int:
         return len(self.created)
+
+    @property
+    def alive_count(self) -> int:
+        """Incidents not deleted: what a list without filters reports as its total."""
+        return len(self) - self.deleted_count
 
     # ---------------------------------------------------------------- base generation
 
@@ -244,6 +255,7 @@ class IncidentTable:
         table.kind = array("b", kinds)
         table.severity = array("b", sevs)
         table.version = array("i", bytes(4 * n))
+        table.deleted = array("b", bytes(n))
         return table
 
     # ---------------------------------------------------------------- changes
@@ -278,6 +290,14 @@ class IncidentTable:
         self.version[i] += 1
         return AdvanceResult(i, STATUSES[old], STATUSES[new])
 
+    def delete(self, i: int) -> bool:
+        """Mark incident ``i`` deleted; False if it already was (deletions are idempotent)."""
+        if self.deleted[i]:
+            return False
+        self.deleted[i] = 1
+        self.deleted_count += 1
+        return True
+
     def append_new(self, rng: random.Random, count: int, window_start_ms: int) -> range:
         """Add ``count`` incidents opened during a change batch; returns their indices."""
         first = len(self)
@@ -291,6 +311,7 @@ class IncidentTable:
             self.kind.append(kind)
             self.severity.append(sev)
             self.version.append(0)
+            self.deleted.append(0)
             for column in (self.detected, self.acknowledged, self.mitigated):
                 column.append(NULL)
             for column in (self.resolved, self.closed, self.cancelled):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ingestion.demo_api.catalog import KIND_CODE, STATUS_CODE
+from ingestion.demo_api.cursor import Cursor, decode_cursor
 from ingestion.demo_api.ordering import Selection
 from ingestion.demo_api.timeutil import parse_iso_us
 
@@ -69,6 +70,26 @@ def parse_page(params: dict[str, list[str]]) -> PageRequest:
     number = _positive_int(params, "page[number]", 1, 10**12)
     size = _positive_int(params, "page[size]", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
     return PageRequest(number, size)
+
+
+def parse_page_after(params: dict[str, list[str]], sort: str) -> Cursor | None:
+    """``page[after]`` (a cursor from ``meta.next_cursor``), or None when absent or empty.
+
+    An empty value counts as absent so that a client can send ``page[after]=`` on its first
+    request. A cursor issued for another sort names a position in a different order: 400.
+    """
+    name = "page[after]"
+    raw = _last(params, name)
+    if raw is None or not raw.strip():
+        return None
+    try:
+        cursor = decode_cursor(raw)
+    except ValueError as exc:
+        raise QueryError("Invalid page parameter", f"{name} is invalid: {exc}", name) from None
+    if cursor.sort != sort:
+        detail = f"{name} was issued for sort={cursor.sort}, not sort={sort}"
+        raise QueryError("Invalid page parameter", detail, name)
+    return cursor
 
 
 def _codes(params: dict[str, list[str]], name: str, codes: dict[str, int]) -> frozenset[int] | None:

@@ -1,8 +1,18 @@
 """Sliding-window rate limiting per token, with the real API's response headers.
 
-The reference API allows about 3000 GETs per key in any 60-second window and reports
-``RateLimit-Limit``, ``RateLimit-Remaining`` and ``RateLimit-Reset`` (UTC epoch seconds) on
-every response; a 429 carries no ``Retry-After`` unless asked for, which is what clients
+The reference API allows about 3000 GETs per key in any 60-second window. Its docs and its
+current spec disagree on how it says so, and a client must cope with either, so the headers
+come in dialects (``HEADER_DIALECTS``):
+
+* ``ietf`` (the docs, the default): ``RateLimit-Limit``, ``RateLimit-Remaining``,
+  ``RateLimit-Reset`` as UTC epoch seconds;
+* ``ietf-delta``: the same names with ``RateLimit-Reset`` as seconds from now until a slot
+  frees, as the IETF draft defines it;
+* ``x`` (the current spec): ``X-RateLimit-Limit`` (``"3000, 3000;window=60"``),
+  ``X-RateLimit-Remaining``, ``X-RateLimit-Used`` and ``X-RateLimit-Reset`` (epoch seconds);
+* ``none``: no rate-limit headers at all.
+
+A 429 carries no ``Retry-After`` unless asked for (in any dialect), which is what clients
 must cope with.
 """
 
@@ -13,10 +23,21 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 DEFAULT_LIMIT = 3000
 DEFAULT_WINDOW_S = 60.0
+HEADER_DIALECTS = ("ietf", "ietf-delta", "x", "none")
+#: 429 body styles: JSON:API ``errors`` (default), the spec's plain object, or nothing.
+BODY_STYLES = ("jsonapi", "plain", "empty")
+
+
+def check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
+    """``value`` if it is one of ``choices`` (``_`` read as ``-``), else ValueError."""
+    normal = str(value).replace("_", "-")
+    if normal not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+    return normal
 
 
 @dataclass(frozen=True)
@@ -26,16 +47,39 @@ class Decision:
     remaining: int
     reset_epoch: int  # when the window frees its next slot
     retry_after_s: int
+    used: int = 0  # requests counted in the current window
+    reset_delta_s: int = 0  # seconds from now until the window frees its next slot
+    window_s: float = DEFAULT_WINDOW_S
 
-    def headers(self, with_retry_after: bool) -> dict[str, str]:
-        headers = {
-            "RateLimit-Limit": str(self.limit),
-            "RateLimit-Remaining": str(self.remaining),
-            "RateLimit-Reset": str(self.reset_epoch),
-        }
+    def exhausted(self) -> Decision:
+        """The same decision reporting a full window (for a forced 429)."""
+        retry = max(1, math.ceil(self.window_s))
+        return replace(self, allowed=False, remaining=0, used=self.limit, retry_after_s=retry)
+
+    def headers(self, with_retry_after: bool, dialect: str = "ietf") -> dict[str, str]:
+        """Response headers in ``dialect`` (see the module docstring)."""
+        headers = self._rate_headers(dialect)
         if with_retry_after and not self.allowed:
             headers["Retry-After"] = str(self.retry_after_s)
         return headers
+
+    def _rate_headers(self, dialect: str) -> dict[str, str]:
+        if dialect == "none":
+            return {}
+        if dialect == "x":
+            window = max(1, math.ceil(self.window_s))
+            return {
+                "X-RateLimit-Limit": f"{self.limit}, {self.limit};window={window}",
+                "X-RateLimit-Remaining": str(self.remaining),
+                "X-RateLimit-Used": str(self.used),
+                "X-RateLimit-Reset": str(self.reset_epoch),
+            }
+        reset = self.reset_delta_s if dialect == "ietf-delta" else self.reset_epoch
+        return {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(self.remaining),
+            "RateLimit-Reset": str(reset),
+        }
 
 
 class SlidingWindowLimiter:
@@ -69,6 +113,9 @@ class SlidingWindowLimiter:
             remaining=max(0, self.limit - len(hits)),
             reset_epoch=math.ceil(frees_at),
             retry_after_s=max(1, math.ceil(frees_at - now)),
+            used=min(len(hits), self.limit),
+            reset_delta_s=max(0, math.ceil(frees_at - now)),
+            window_s=self.window_s,
         )
 
     def hit(self, key: str) -> Decision:

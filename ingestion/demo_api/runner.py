@@ -24,8 +24,14 @@ from typing import Any
 from ingestion.demo_api.cli import READY_PREFIX, TOKEN_ENV
 from ingestion.demo_api.dataset import Dataset
 from ingestion.demo_api.faults import Faults
-from ingestion.demo_api.ratelimit import DEFAULT_LIMIT, DEFAULT_WINDOW_S
-from ingestion.demo_api.server import ServerConfig, build_server
+from ingestion.demo_api.ratelimit import (
+    BODY_STYLES,
+    DEFAULT_LIMIT,
+    DEFAULT_WINDOW_S,
+    HEADER_DIALECTS,
+    check_choice,
+)
+from ingestion.demo_api.server import RATE_KEYS, ServerConfig, build_server
 from ingestion.demo_api.state import DemoState, resolve_state, save_state
 
 _PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -71,7 +77,8 @@ class DemoAPI:
     def set_faults(self, **flags: Any) -> dict[str, Any]:
         """Replace the active faults (CLI flag names with underscores); none = all clear.
 
-        ``rate_limit``, ``rate_window`` and ``retry_after`` change the limiter when given.
+        ``rate_limit``, ``rate_window``, ``retry_after``, ``rate_limit_headers`` and
+        ``rate_limit_body`` change the limiter when given and keep their values otherwise.
         """
         return self._admin("POST", "faults", flags)
 
@@ -80,7 +87,7 @@ class DemoAPI:
         return self._admin("POST", "changes", {"count": count})
 
     def ground_truth(self) -> dict[str, Any]:
-        """The full current data set: incidents, dashboards, deleted dashboard ids."""
+        """The full current data set: incidents, dashboards, deleted dashboard/incident ids."""
         return self._admin("GET", "ground-truth")
 
 
@@ -95,6 +102,8 @@ def _serve_args(
     rate_limit: int,
     rate_window: float,
     retry_after: bool,
+    rate_limit_headers: str,
+    rate_limit_body: str,
     host: str,
     port: int,
 ) -> list[str]:
@@ -111,6 +120,7 @@ def _serve_args(
     args += ["--rate-limit", str(rate_limit), "--rate-window", str(rate_window)]
     if retry_after:
         args.append("--retry-after")
+    args += ["--rate-limit-headers", rate_limit_headers, "--rate-limit-body", rate_limit_body]
     defaults = Faults().to_dict()
     for name, value in faults.to_dict().items():
         if value == defaults[name]:
@@ -152,6 +162,24 @@ def _read_ready_line(process: subprocess.Popen[str], timeout: float) -> str:
             return line[len(READY_PREFIX) :].strip()
 
 
+def _split_rate_keys(
+    faults: Faults | Mapping[str, Any] | None,
+) -> tuple[dict[str, Any], Faults]:
+    """Separate limiter settings given in a ``faults`` mapping from the faults proper."""
+    if isinstance(faults, Faults):
+        return {}, faults
+    given = {k.replace("-", "_"): v for k, v in (faults or {}).items()}
+    rate = {k: v for k, v in given.items() if k in RATE_KEYS}
+    return rate, Faults.from_mapping({k: v for k, v in given.items() if k not in RATE_KEYS})
+
+
+def _pick(explicit: Any, rate: Mapping[str, Any], key: str, default: Any) -> Any:
+    """The keyword argument if given, else the value from ``faults``, else the default."""
+    if explicit is not None:
+        return explicit
+    return rate.get(key, default)
+
+
 @contextlib.contextmanager
 def run_demo_api(
     *,
@@ -163,6 +191,8 @@ def run_demo_api(
     rate_limit: int | None = None,
     rate_window: float | None = None,
     retry_after: bool = False,
+    rate_limit_headers: str | None = None,
+    rate_limit_body: str | None = None,
     change_fraction: float | None = None,
     in_process: bool = False,
     host: str = "127.0.0.1",
@@ -174,11 +204,22 @@ def run_demo_api(
 
     Sizes and seed left as None come from ``state_dir/state.json`` if present, else the
     defaults (seed 42, 500 incidents, 40 dashboards). ``faults`` uses the CLI flag names with
-    underscores. ``in_process=True`` serves from a thread of this process (quick unit tests).
+    underscores; it may also carry the rate-limit keys (``rate_limit_headers``...), which the
+    keyword arguments override. ``in_process=True`` serves from a thread of this process
+    (quick unit tests).
     """
-    fault_set = faults if isinstance(faults, Faults) else Faults.from_mapping(faults or {})
-    limit = DEFAULT_LIMIT if rate_limit is None else rate_limit
-    window = DEFAULT_WINDOW_S if rate_window is None else rate_window
+    rate, fault_set = _split_rate_keys(faults)
+    limit = _pick(rate_limit, rate, "rate_limit", DEFAULT_LIMIT)
+    window = _pick(rate_window, rate, "rate_window", DEFAULT_WINDOW_S)
+    retry_after = retry_after or bool(rate.get("retry_after", False))
+    dialect = check_choice(
+        "rate_limit_headers",
+        _pick(rate_limit_headers, rate, "rate_limit_headers", "ietf"),
+        HEADER_DIALECTS,
+    )
+    body_style = check_choice(
+        "rate_limit_body", _pick(rate_limit_body, rate, "rate_limit_body", "jsonapi"), BODY_STYLES
+    )
     secret = token or secrets.token_urlsafe(32)
     if in_process:
         state = resolve_state(state_dir, seed, incidents, dashboards, change_fraction)
@@ -186,7 +227,16 @@ def run_demo_api(
         path = Path(state_dir) if state_dir is not None else None
         if path is not None:
             save_state(path, DemoState(dataset.params, dataset.batches_applied))
-        config = ServerConfig(secret, limit, window, retry_after, fault_set, path)
+        config = ServerConfig(
+            secret,
+            int(limit),
+            float(window),
+            retry_after,
+            fault_set,
+            path,
+            rate_limit_headers=dialect,
+            rate_limit_body=body_style,
+        )
         server = build_server(dataset, config, host, port)
         thread = threading.Thread(
             target=server.serve_forever, args=(0.05,), name="demo-api", daemon=True
@@ -210,6 +260,8 @@ def run_demo_api(
         rate_limit=limit,
         rate_window=window,
         retry_after=retry_after,
+        rate_limit_headers=dialect,
+        rate_limit_body=body_style,
         host=host,
         port=port,
     )

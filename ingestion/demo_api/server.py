@@ -2,7 +2,7 @@
 
 Standard library only (``ThreadingHTTPServer``), so the demo API adds no runtime dependency.
 Request handling order mirrors a real API gateway: authenticate, rate-limit, then serve;
-faults are injected around the serving step.
+faults are injected around the serving step, and live data changes (churn) after it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from ingestion.demo_api.catalog import SEVERITIES
+from ingestion.demo_api.cursor import Cursor, encode_cursor
 from ingestion.demo_api.dataset import Dataset
 from ingestion.demo_api.faults import (
     Faults,
@@ -30,14 +31,34 @@ from ingestion.demo_api.faults import (
     mutate_attributes,
 )
 from ingestion.demo_api.incident_render import severity_object
-from ingestion.demo_api.query import QueryError, parse_incident_selection, parse_page
-from ingestion.demo_api.ratelimit import DEFAULT_LIMIT, DEFAULT_WINDOW_S, SlidingWindowLimiter
+from ingestion.demo_api.ordering import Selection
+from ingestion.demo_api.query import (
+    PageRequest,
+    QueryError,
+    parse_incident_selection,
+    parse_page,
+    parse_page_after,
+)
+from ingestion.demo_api.ratelimit import (
+    BODY_STYLES,
+    DEFAULT_LIMIT,
+    DEFAULT_WINDOW_S,
+    HEADER_DIALECTS,
+    Decision,
+    SlidingWindowLimiter,
+    check_choice,
+)
 from ingestion.demo_api.state import DemoState, save_state
 from ingestion.demo_api.stats import RequestStats
 
 JSON_API = "application/vnd.api+json"
 RESOURCES = ("incidents", "dashboards", "severities")
-RATE_KEYS = ("rate_limit", "rate_window", "retry_after")
+#: Controls that tune the limiter rather than inject a fault: a runtime ``POST /_demo/faults``
+#: changes only those it names and keeps the others.
+RATE_KEYS = ("rate_limit", "rate_window", "retry_after", "rate_limit_headers", "rate_limit_body")
+_LIMITER_KEYS = ("rate_limit", "rate_window", "retry_after")
+#: The 429 body of the vendor's current spec (not JSON:API).
+PLAIN_429 = {"error": "Rate limit exceeded. Try again later."}
 
 
 def dumps(obj: Any) -> bytes:
@@ -51,11 +72,11 @@ def error_body(status: int, title: str, detail: str) -> bytes:
 
 @dataclass
 class Reply:
-    """A response about to be sent."""
+    """A response about to be sent; ``content_type`` None sends no Content-Type header."""
 
     status: int
     body: bytes
-    content_type: str = JSON_API
+    content_type: str | None = JSON_API
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -70,6 +91,43 @@ class ServerConfig:
     faults: Faults = field(default_factory=Faults)
     state_dir: Path | None = None
     verbose: bool = False
+    rate_limit_headers: str = "ietf"  # one of ratelimit.HEADER_DIALECTS
+    rate_limit_body: str = "jsonapi"  # one of ratelimit.BODY_STYLES
+
+    def __post_init__(self) -> None:
+        self.rate_limit_headers = check_choice(
+            "rate_limit_headers", self.rate_limit_headers, HEADER_DIALECTS
+        )
+        self.rate_limit_body = check_choice("rate_limit_body", self.rate_limit_body, BODY_STYLES)
+
+
+@dataclass(frozen=True)
+class ListRequest:
+    """A parsed list request: paging, and for incidents the selection and cursor."""
+
+    params: dict[str, list[str]]
+    page: PageRequest
+    selection: Selection | None = None
+    cursor: Cursor | None = None
+    #: Whether responses carry ``meta.next_cursor`` (incidents on a current server).
+    cursor_paging: bool = False
+
+
+@dataclass(frozen=True)
+class PageSlice:
+    """The rows of one list page and where they sit in the whole selection."""
+
+    ids: list[int]
+    total: int
+    offset: int
+    size: int
+    previous: list[int]  # rows of the page before, for the duplicate fault
+    next_cursor: str | None = None
+
+    @property
+    def number(self) -> int:
+        """The page number this slice is (for a cursor page: where it starts, 1-based)."""
+        return self.offset // self.size + 1
 
 
 class DemoApp:
@@ -84,6 +142,8 @@ class DemoApp:
         self._faults = config.faults
         self._attempts: Counter[str] = Counter()
         self._fault_pages = 0
+        self._churn_pages = 0  # incidents pages served under the current churn setting
+        self._churn_applied = 0  # live updates applied for those pages
 
     # ---------------------------------------------------------------- faults and limits
 
@@ -92,22 +152,31 @@ class DemoApp:
         return self._faults
 
     def set_controls(self, values: dict[str, Any]) -> dict[str, Any]:
-        """Replace the fault set (keys not given are off); rate-limit keys update the limiter."""
-        rate = {
-            k.replace("-", "_"): v for k, v in values.items() if k.replace("-", "_") in RATE_KEYS
-        }
-        faults = Faults.from_mapping(
-            {k: v for k, v in values.items() if k.replace("-", "_") not in RATE_KEYS}
+        """Replace the fault set (keys not given are off); rate-limit keys update the limiter.
+
+        Everything is validated before anything changes, so a bad body changes nothing.
+        """
+        given = {k.replace("-", "_"): v for k, v in values.items()}
+        rate = {k: v for k, v in given.items() if k in RATE_KEYS}
+        faults = Faults.from_mapping({k: v for k, v in given.items() if k not in RATE_KEYS})
+        limit = int(rate.get("rate_limit", self.config.rate_limit))
+        window = float(rate.get("rate_window", self.config.rate_window))
+        if limit < 1 or window <= 0:
+            raise ValueError("rate_limit must be >= 1 and rate_window > 0")
+        dialect = check_choice(
+            "rate_limit_headers",
+            rate.get("rate_limit_headers", self.config.rate_limit_headers),
+            HEADER_DIALECTS,
+        )
+        body = check_choice(
+            "rate_limit_body", rate.get("rate_limit_body", self.config.rate_limit_body), BODY_STYLES
         )
         with self._fault_lock:
             self._faults = faults
             self._attempts.clear()
-            self._fault_pages = 0
-            if rate:
-                limit = int(rate.get("rate_limit", self.config.rate_limit))
-                window = float(rate.get("rate_window", self.config.rate_window))
-                if limit < 1 or window <= 0:
-                    raise ValueError("rate_limit must be >= 1 and rate_window > 0")
+            self._fault_pages = self._churn_pages = self._churn_applied = 0
+            self.config.rate_limit_headers, self.config.rate_limit_body = dialect, body
+            if any(key in rate for key in _LIMITER_KEYS):
                 self.config.rate_limit, self.config.rate_window = limit, window
                 self.config.retry_after = bool(rate.get("retry_after", self.config.retry_after))
                 self.limiter = SlidingWindowLimiter(limit, window)
@@ -119,6 +188,8 @@ class DemoApp:
             "rate_limit": self.config.rate_limit,
             "rate_window": self.config.rate_window,
             "retry_after": self.config.retry_after,
+            "rate_limit_headers": self.config.rate_limit_headers,
+            "rate_limit_body": self.config.rate_limit_body,
         }
 
     def _next_attempt(self, url: str) -> int:
@@ -131,6 +202,21 @@ class DemoApp:
         with self._fault_lock:
             self._fault_pages += 1
 
+    def _churn(self, faults: Faults) -> None:
+        """Apply the live updates due after one more incidents page (``churn_per_page``).
+
+        Fractions accumulate: at 0.25 every fourth page brings one update. The count is
+        derived from the page count, not summed as floats, so 0.1 x 10 is exactly 1.
+        """
+        if faults.churn_per_page <= 0:
+            return
+        with self._fault_lock:
+            self._churn_pages += 1
+            due = math.floor(self._churn_pages * faults.churn_per_page + 1e-9)
+            count, self._churn_applied = due - self._churn_applied, due
+        if count > 0:
+            self.dataset.apply_live_updates(count, faults.churn_delete_share)
+
     # ---------------------------------------------------------------- /v1
 
     def authorized(self, header: str | None) -> bool:
@@ -142,138 +228,143 @@ class DemoApp:
             return False
         return hmac.compare_digest(credential.encode(), self.config.token.encode())
 
+    def _rate_headers(self, decision: Decision, with_retry_after: bool) -> dict[str, str]:
+        return decision.headers(with_retry_after, self.config.rate_limit_headers)
+
     def handle_v1(self, path: str, query: str, host: str, auth: str | None) -> Reply:
         """Everything under /v1: auth, rate limit, faults, then the list endpoints."""
         if not self.authorized(auth):
-            decision = self.limiter.peek("anonymous")
             detail = "Send Authorization: Bearer <token>."
             reply = Reply(401, error_body(401, "Unauthorized", detail))
-            reply.headers.update(decision.headers(False))
+            reply.headers.update(self._rate_headers(self.limiter.peek("anonymous"), False))
             reply.headers["WWW-Authenticate"] = 'Bearer realm="demo-api"'
             return reply
         decision = self.limiter.hit(self.config.token)
-        rate_headers = decision.headers(self.config.retry_after)
         resource = path.removeprefix("/v1/").strip("/")
         faults = self._faults
         targeted = resource in RESOURCES and faults.applies_to(resource)
         if not decision.allowed or (faults.always_429 and targeted):
-            if decision.allowed:  # forced 429: report an exhausted window
-                rate_headers["RateLimit-Remaining"] = "0"
-                if self.config.retry_after:
-                    rate_headers["Retry-After"] = str(max(1, math.ceil(self.config.rate_window)))
-            detail = f"Rate limit of {self.config.rate_limit} requests per window exceeded."
-            return Reply(429, error_body(429, "Too Many Requests", detail), headers=rate_headers)
+            # a forced 429 reports an exhausted window
+            return self._rate_limited(decision if not decision.allowed else decision.exhausted())
         reply = self._serve_resource(resource, query, host, faults, targeted)
-        reply.headers.update(rate_headers)
+        reply.headers.update(self._rate_headers(decision, self.config.retry_after))
         return reply
+
+    def _rate_limited(self, decision: Decision) -> Reply:
+        """A 429 in the configured body style (``rate_limit_body``) and header dialect."""
+        headers = self._rate_headers(decision, self.config.retry_after)
+        style = self.config.rate_limit_body
+        if style == "plain":
+            return Reply(429, dumps(PLAIN_429), "application/json", headers)
+        if style == "empty":
+            return Reply(429, b"", None, headers)
+        detail = f"Rate limit of {self.config.rate_limit} requests per window exceeded."
+        return Reply(429, error_body(429, "Too Many Requests", detail), headers=headers)
 
     def _serve_resource(
         self, resource: str, query: str, host: str, faults: Faults, targeted: bool
     ) -> Reply:
         if resource not in RESOURCES:
             return Reply(404, error_body(404, "Not Found", f"No route for /v1/{resource}"))
+        failure = self._injected_failure(resource, query, faults, targeted)
+        if failure is not None:
+            return failure
+        try:
+            request = _parse_list_request(resource, parse_qs(query, keep_blank_values=True), faults)
+        except QueryError as exc:
+            return _bad_request(exc)
+        document, number = self._list_document(resource, request, host, faults, targeted)
+        reply = self._page_reply(document, number, faults, targeted)
+        if resource == "incidents":
+            self._churn(faults)  # after the page is rendered: the reader saw the old data
+        return reply
+
+    def _injected_failure(
+        self, resource: str, query: str, faults: Faults, targeted: bool
+    ) -> Reply | None:
+        """The 500 of ``fail_after_pages`` or the random error of ``error_rate``, if due."""
+        if not targeted:
+            return None
         limit = faults.fail_after_pages
-        if targeted and limit is not None and self._fault_pages >= limit:
+        if limit is not None and self._fault_pages >= limit:
             detail = "Injected failure after pages (fail_after_pages)."
             return Reply(500, error_body(500, "Internal Server Error", detail))
-        if targeted:
-            url = f"/v1/{resource}?{query}"
-            status = error_status_for(
-                faults, self.dataset.params.seed, url, self._next_attempt(url)
-            )
-            if status is not None:
-                return Reply(status, error_body(status, "Server Error", "Injected error."))
-        params = parse_qs(query, keep_blank_values=True)
-        try:
-            page = parse_page(params)
-            selection = parse_incident_selection(params) if resource == "incidents" else None
-        except QueryError as exc:
-            body = dumps(
-                {
-                    "errors": [
-                        {
-                            "status": "400",
-                            "title": exc.title,
-                            "detail": exc.detail,
-                            "source": {"parameter": exc.parameter},
-                        }
-                    ]
-                }
-            )
-            return Reply(400, body)
-        document = self._list_document(resource, params, page, selection, host, faults, targeted)
+        url = f"/v1/{resource}?{query}"
+        status = error_status_for(faults, self.dataset.params.seed, url, self._next_attempt(url))
+        if status is not None:
+            return Reply(status, error_body(status, "Server Error", "Injected error."))
+        return None
+
+    def _page_reply(
+        self, document: dict[str, Any], number: int, faults: Faults, targeted: bool
+    ) -> Reply:
+        """Serialise a list document, breaking it as the page faults say."""
         if targeted:
             self._count_fault_page()
-            if faults.html_page == page.number:
+            if faults.html_page == number:
                 html = "<!DOCTYPE html><html><body><h1>Service temporarily unavailable</h1>"
                 return Reply(200, (html + "</body></html>").encode(), "text/html; charset=utf-8")
-            if faults.no_data_page == page.number:
+            if faults.no_data_page == number:
                 document.pop("data")
         body = dumps(document)
-        if targeted and faults.truncate_page == page.number:
+        if targeted and faults.truncate_page == number:
             body = body[: len(body) // 2]
         return Reply(200, body)
 
     def _list_document(
-        self,
-        resource: str,
-        params: dict[str, list[str]],
-        page: Any,
-        selection: Any,
-        host: str,
-        faults: Faults,
-        targeted: bool,
-    ) -> dict[str, Any]:
+        self, resource: str, request: ListRequest, host: str, faults: Faults, targeted: bool
+    ) -> tuple[dict[str, Any], int]:
+        """The JSON:API list document and its (effective) page number."""
         dataset = self.dataset
+        want_previous = targeted and faults.duplicate_rate > 0 and resource != "severities"
+        render: Callable[[int], dict[str, Any]]
         with dataset.lock:
             if resource == "incidents":
-                window = dataset.select_incidents(selection)
-                total = window.total
-                ids = window.page(page.offset, page.size)
+                page = self._incident_slice(request, want_previous)
                 render = dataset.render_incident
-                previous = (
-                    window.page(page.offset - page.size, page.size)
-                    if targeted and faults.duplicate_rate > 0 and page.number > 1
-                    else []
-                )
             elif resource == "severities":
                 # a small static catalogue, as in the real API's /v1/severities
-                order = list(range(len(SEVERITIES)))
-                total = len(order)
-                ids = order[page.offset : page.offset + page.size]
+                page = _static_slice(range(len(SEVERITIES)), request.page, want_previous)
                 render = _severity_record
-                previous = []
             else:
-                order = dataset.dashboard_order
-                total = len(order)
-                ids = order[page.offset : page.offset + page.size]
+                page = _static_slice(dataset.dashboard_order, request.page, want_previous)
                 render = dataset.render_dashboard
-                previous = (
-                    order[max(0, page.offset - page.size) : page.offset]
-                    if targeted and faults.duplicate_rate > 0
-                    else []
-                )
-            data = [render(i) for i in ids]
-            if previous and data:
+            data = [render(i) for i in page.ids]
+            if page.previous and data:
                 repeated = duplicates_for(
-                    faults, dataset.params.seed, resource, page.number, previous
+                    faults, dataset.params.seed, resource, page.number, page.previous
                 )
                 data = [render(i) for i in repeated] + data
         if targeted and faults.mutates_records and page.number >= faults.fault_from_page:
             data = [mutate_attributes(faults, record) for record in data]
-        total_pages = math.ceil(total / page.size)
-        number = page.number
-        return {
+        document: dict[str, Any] = {
             "data": data,
-            "links": _links(host, resource, params, number, total_pages),
-            "meta": {
-                "current_page": number,
-                "next_page": number + 1 if number < total_pages else None,
-                "prev_page": number - 1 if number > 1 else None,
-                "total_count": total,
-                "total_pages": total_pages,
-            },
+            "links": _links(host, resource, request, page),
+            "meta": _meta(request, page),
         }
+        if targeted:
+            for key in faults.omit_meta:
+                document["meta"].pop(key, None)
+            if faults.omit_links:
+                document.pop("links")
+        return document, page.number
+
+    def _incident_slice(self, request: ListRequest, want_previous: bool) -> PageSlice:
+        """One page of incidents by offset or by cursor: O(page size + log n) either way."""
+        assert request.selection is not None
+        window = self.dataset.select_incidents(request.selection)
+        size, cursor = request.page.size, request.cursor
+        offset = request.page.offset
+        if cursor is not None:
+            offset = window.offset_after(cursor.key, cursor.index)
+        ids = window.page(offset, size)
+        previous = window.page(offset - size, size) if want_previous and offset >= size else []
+        next_cursor = None
+        if request.cursor_paging and ids and offset + len(ids) < window.total:
+            sort, last = request.selection.sort, ids[-1]
+            key = self.dataset.ordering.cursor_key(sort, last)
+            next_cursor = encode_cursor(sort, key, last + 1)
+        return PageSlice(ids, window.total, offset, size, previous, next_cursor)
 
     # ---------------------------------------------------------------- /_demo
 
@@ -286,19 +377,57 @@ class DemoApp:
             )
         return {
             "batches_applied": self.dataset.batches_applied,
-            "incidents_total": len(self.dataset.incidents),
+            "incidents_total": self.dataset.incidents.alive_count,
             "dashboards_total": len(self.dataset.dashboard_order),
             "batches": [s.to_dict() for s in summaries],
         }
 
     def health(self) -> dict[str, Any]:
+        dataset = self.dataset
         return {
             "status": "ok",
-            "params": self.dataset.params.to_dict(),
-            "batches_applied": self.dataset.batches_applied,
-            "incidents": len(self.dataset.incidents),
-            "dashboards": len(self.dataset.dashboard_order),
+            "params": dataset.params.to_dict(),
+            "batches_applied": dataset.batches_applied,
+            "incidents": dataset.incidents.alive_count,
+            "incidents_deleted": dataset.incidents.deleted_count,
+            "dashboards": len(dataset.dashboard_order),
+            # in-memory changes made by churn_per_page (advanced / deleted incidents)
+            "live_updates": dataset.live_updates,
+            "live_deletes": dataset.live_deletes,
         }
+
+
+def _parse_list_request(resource: str, params: dict[str, list[str]], faults: Faults) -> ListRequest:
+    """Paging for every list; selection and ``page[after]`` for incidents (400 if bad).
+
+    Without cursor paging (dashboards, or ``no_cursor_paging``) ``page[after]`` is an
+    unknown parameter and ignored, as an older server would.
+    """
+    page = parse_page(params)
+    if resource != "incidents":
+        return ListRequest(params, page)
+    selection = parse_incident_selection(params)
+    cursor_paging = not faults.no_cursor_paging
+    cursor = parse_page_after(params, selection.sort) if cursor_paging else None
+    return ListRequest(params, page, selection, cursor, cursor_paging)
+
+
+def _bad_request(exc: QueryError) -> Reply:
+    error = {
+        "status": "400",
+        "title": exc.title,
+        "detail": exc.detail,
+        "source": {"parameter": exc.parameter},
+    }
+    return Reply(400, dumps({"errors": [error]}))
+
+
+def _static_slice(order: Any, page: PageRequest, want_previous: bool) -> PageSlice:
+    """A page of a small list that is only ever walked by page number."""
+    offset, size = page.offset, page.size
+    ids = list(order[offset : offset + size])
+    previous = list(order[max(0, offset - size) : offset]) if want_previous else []
+    return PageSlice(ids, len(order), offset, size, previous)
 
 
 def _severity_record(code: int) -> dict[str, Any]:
@@ -306,25 +435,66 @@ def _severity_record(code: int) -> dict[str, Any]:
     return severity_object(code)["data"]
 
 
-def _links(
-    host: str, resource: str, params: dict[str, list[str]], number: int, total_pages: int
-) -> dict[str, str | None]:
-    """Absolute page links that keep every query parameter and replace page[number]."""
-    base = f"http://{host}/v1/{resource}"
-    kept = [(k, v) for k, values in params.items() if k != "page[number]" for v in values]
-
-    def link(n: int) -> str:
-        query = urlencode([("page[number]", str(n)), *kept], quote_via=quote, safe="[]")
-        return f"{base}?{query}"
-
-    last = max(total_pages, 1)
-    return {
-        "self": link(number),
-        "first": link(1),
-        "prev": link(number - 1) if number > 1 else None,
-        "next": link(number + 1) if number < total_pages else None,
-        "last": link(last),
+def _meta(request: ListRequest, page: PageSlice) -> dict[str, Any]:
+    """Paging meta; page numbers are null on a cursor page, which has no fixed number."""
+    total_pages = math.ceil(page.total / page.size)
+    number = request.page.number
+    by_number = request.cursor is None
+    meta: dict[str, Any] = {
+        "current_page": number if by_number else None,
+        "next_page": number + 1 if by_number and number < total_pages else None,
+        "prev_page": number - 1 if by_number and number > 1 else None,
+        "total_count": page.total,
+        "total_pages": total_pages,
     }
+    if request.cursor_paging:
+        meta["next_cursor"] = page.next_cursor
+    return meta
+
+
+def _links(
+    host: str, resource: str, request: ListRequest, page: PageSlice
+) -> dict[str, str | None]:
+    """Absolute links that keep every other query parameter.
+
+    By page number they replace ``page[number]``; on a cursor page ``next`` carries
+    ``page[after]`` and ``prev``/``last`` are null (a cursor cannot jump backwards).
+    """
+    base = f"http://{host}/v1/{resource}"
+    paging = ("page[number]", "page[after]")
+    kept = [(k, v) for k, values in request.params.items() if k not in paging for v in values]
+
+    def link(*first: tuple[str, str]) -> str:
+        query = urlencode([*first, *kept], quote_via=quote, safe="[]")
+        return f"{base}?{query}" if query else base
+
+    if request.cursor is not None:
+        after = _last_value(request.params, "page[after]")
+        return {
+            "self": link(("page[after]", after)),
+            "first": link(),
+            "prev": None,
+            "next": link(("page[after]", page.next_cursor)) if page.next_cursor else None,
+            "last": None,
+        }
+    number = request.page.number
+    total_pages = math.ceil(page.total / page.size)
+
+    def numbered(n: int) -> str:
+        return link(("page[number]", str(n)))
+
+    return {
+        "self": numbered(number),
+        "first": numbered(1),
+        "prev": numbered(number - 1) if number > 1 else None,
+        "next": numbered(number + 1) if number < total_pages else None,
+        "last": numbered(max(total_pages, 1)),
+    }
+
+
+def _last_value(params: dict[str, list[str]], name: str) -> str:
+    values = params.get(name)
+    return values[-1] if values else ""
 
 
 def _is_loopback(address: str) -> bool:
@@ -437,7 +607,8 @@ class DemoRequestHandler(BaseHTTPRequestHandler):
 
     def _send(self, reply: Reply) -> None:
         self.send_response(reply.status)
-        self.send_header("Content-Type", reply.content_type)
+        if reply.content_type is not None:
+            self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(reply.body)))
         for name, value in reply.headers.items():
             self.send_header(name, value)

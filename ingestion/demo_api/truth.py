@@ -31,5 +31,8 @@ def open_dataset(
 
 
 def ground_truth(**kwargs: Any) -> dict[str, Any]:
-    """``{"incidents": [...], "dashboards": [...], "deleted_dashboard_ids": [...]}``."""
+    """``{"incidents", "dashboards", "deleted_dashboard_ids", "deleted_incident_ids"}``.
+
+    Deleted incidents are left out of ``incidents`` and listed by id, in deletion order.
+    """
     return open_dataset(**kwargs).ground_truth()

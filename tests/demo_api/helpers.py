@@ -34,3 +34,20 @@ def authed(api: DemoAPI) -> requests.Session:
     session = requests.Session()
     session.headers.update(api.headers)
     return session
+
+
+def fetch_all_by_cursor(
+    session: requests.Session, api: DemoAPI, resource: str, **params: Any
+) -> list[dict[str, Any]]:
+    """Every record of a list endpoint, following meta.next_cursor with page[after]."""
+    records: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        query = params if cursor is None else {**params, "page[after]": cursor}
+        response = get(session, api, resource, **query)
+        response.raise_for_status()
+        body = response.json()
+        records.extend(body["data"])
+        cursor = body["meta"]["next_cursor"]
+        if cursor is None:
+            return records

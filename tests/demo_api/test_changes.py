@@ -32,8 +32,15 @@ def test_change_batch_advances_updated_at_adds_incidents_and_deletes_dashboards(
     after = {r["id"]: r for r in _all(api, "incidents")}
     new_ids = set(after) - set(before)
     assert len(new_ids) == batch["new_incidents"] >= 1
-    assert max(after[i]["attributes"]["sequential_id"] for i in new_ids) == len(after)
-    changed = [i for i in before if after[i] != before[i]]
+    # new incidents continue the sequential ids; a deleted one leaves a gap, not a shift
+    new_seq = sorted(after[i]["attributes"]["sequential_id"] for i in new_ids)
+    assert new_seq == list(range(len(before) + 1, len(before) + 1 + len(new_ids)))
+    kept = [i for i in before if i in after]
+    assert all(
+        after[i]["attributes"]["sequential_id"] == before[i]["attributes"]["sequential_id"]
+        for i in kept
+    )
+    changed = [i for i in kept if after[i] != before[i]]
     assert len(changed) == batch["updated_incidents"]
     assert all(after[i]["attributes"]["updated_at"] > high_water for i in changed)
 
@@ -119,10 +126,51 @@ def test_cli_ground_truth_writes_the_data_set(tmp_path):
     _cli("ground-truth", "--state-dir", str(tmp_path), "--output", str(out))
     written = json.loads(out.read_text(encoding="utf-8"))
     assert written == ground_truth(seed=42, incidents=50, dashboards=5, batches=1)
-    assert len(written["incidents"]) == 51 and len(written["deleted_dashboard_ids"]) == 1
+    # one incident added and one deleted by the batch
+    assert len(written["incidents"]) == 50 and len(written["deleted_dashboard_ids"]) == 1
+    assert len(written["deleted_incident_ids"]) == 1
 
 
 def test_changed_parameters_restart_from_zero_batches(tmp_path):
     _cli("change", "--state-dir", str(tmp_path), "--incidents", "50")
     with run_demo_api(state_dir=tmp_path, incidents=60, in_process=True) as api:
         assert api.health()["batches_applied"] == 0
+
+
+def test_change_batch_deletes_incidents_from_every_list_and_ground_truth_names_them():
+    with run_demo_api(seed=8, incidents=400, change_fraction=0.1, in_process=True) as api:
+        before = {r["id"]: r for r in _all(api, "incidents")}
+        batch = api.apply_changes(1)["batches"][0]
+        doomed = set(batch["deleted_incident_ids"])
+        assert batch["deleted_incidents"] == len(doomed) == 4  # round(400 * 0.1 / 10)
+        assert doomed <= set(before)
+        truth = api.ground_truth()
+        assert set(truth["deleted_incident_ids"]) == doomed
+        assert not doomed & {r["id"] for r in truth["incidents"]}
+        with requests.Session() as s:
+            s.headers.update(api.headers)
+            for params in ({}, {"sort": "-updated_at"}, {"sort": "created_at"}):
+                listed = fetch_all(s, api, "incidents", **{"page[size]": 100, **params})
+                assert not doomed & {r["id"] for r in listed}
+                assert len(listed) == 400 + batch["new_incidents"] - 4
+            statuses = ",".join({before[i]["attributes"]["status"] for i in doomed})
+            filtered = fetch_all(s, api, "incidents", **{"filter[status]": statuses})
+            assert not doomed & {r["id"] for r in filtered}
+        # never one that the same batch updated or created
+        after = {r["id"]: r for r in truth["incidents"]}
+        changed = {i for i, r in before.items() if i not in doomed and r != after[i]}
+        assert len(changed) == batch["updated_incidents"] and not changed & doomed
+
+
+def test_replaying_batches_with_deletions_gives_the_same_data(tmp_path):
+    with run_demo_api(
+        seed=5, incidents=300, change_fraction=0.05, state_dir=tmp_path, in_process=True
+    ) as api:
+        api.apply_changes(1)
+        api.apply_changes(2)
+        served = api.ground_truth()
+    assert len(served["deleted_incident_ids"]) == 6  # two per batch: round(300 * 0.05 / 10)
+    with run_demo_api(state_dir=tmp_path, in_process=True) as api:
+        assert api.ground_truth() == served
+    offline = ground_truth(seed=5, incidents=300, change_fraction=0.05, batches=3)
+    assert offline == served

@@ -137,3 +137,55 @@ def test_faults_from_run_demo_api_argument_reach_the_subprocess():
         assert _page(s, api, 1, "incidents").status_code == 200
         dash = _page(s, api, 1, "dashboards")
         assert dash.headers["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("resource", ["incidents", "dashboards"])
+def test_omit_meta_leaves_the_listed_keys_out(api, session, resource):
+    api.set_faults(omit_meta=["total_pages", "total_count"])
+    meta = _page(session, api, 1, resource).json()["meta"]
+    assert "total_pages" not in meta and "total_count" not in meta
+    assert meta["current_page"] == 1 and meta["next_page"] == 2
+
+
+def test_omit_meta_accepts_a_comma_string_and_next_cursor(api, session):
+    api.set_faults(omit_meta="next_page,next_cursor")
+    meta = _page(session, api, 1).json()["meta"]
+    assert set(meta) == {"current_page", "prev_page", "total_count", "total_pages"}
+    assert api.set_faults(omit_meta="next_page, next_cursor")["omit_meta"] == [
+        "next_page",
+        "next_cursor",
+    ]
+
+
+def test_unknown_omit_meta_key_is_rejected(api):
+    response = requests.post(
+        api.root_url + "/_demo/faults", json={"omit_meta": ["pages"]}, timeout=10
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("resource", ["incidents", "dashboards"])
+def test_omit_links_drops_the_links_object(api, session, resource):
+    api.set_faults(omit_links=True)
+    body = _page(session, api, 1, resource).json()
+    assert "links" not in body and body["data"] and body["meta"]
+
+
+def test_new_flags_reach_the_subprocess_through_cli_flags():
+    faults = {
+        "omit_meta": ["total_pages", "next_cursor"],
+        "omit_links": True,
+        "churn_per_page": 2,
+        "churn_delete_share": 1.0,
+    }
+    with (
+        run_demo_api(incidents=40, dashboards=2, faults=faults, rate_limit_headers="x") as api,
+        authed(api) as s,
+    ):
+        body = _page(s, api, 1).json()
+        assert "links" not in body
+        assert "total_pages" not in body["meta"] and "next_cursor" not in body["meta"]
+        assert "X-RateLimit-Used" in _page(s, api, 1, "dashboards").headers
+        assert api.health()["live_deletes"] == 2  # one incidents page; dashboards never churn
+        controls = requests.get(api.root_url + "/_demo/faults", timeout=10).json()
+        assert controls["churn_per_page"] == 2 and controls["rate_limit_headers"] == "x"

@@ -1,7 +1,10 @@
-"""Served records validate against the reference OpenAPI subset (a third party's file).
+"""Served records validate against the reference OpenAPI subsets (a third party's files).
 
-The spec is read from ``../shared/reference/`` beside the checkout and never copied into the
-project; where it is absent (a user's machine) the test skips.
+The specs are read from ``../shared/reference/`` beside the checkout and never copied into
+the project; where they are absent (a user's machine) the tests skip. Records are checked
+against the older subset, whose field shapes the demo data follows; the paging envelope
+(``meta`` with ``next_cursor``, ``links``) against the vendor's current spec. Only default
+responses are checked: the omit_meta/omit_links faults are non-conforming on purpose.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from ingestion.demo_api import run_demo_api
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SPEC_PATH = REPO_ROOT.parent / "shared/reference/incident-api-openapi-subset.json"
+CURRENT_SPEC_PATH = REPO_ROOT.parent / "shared/reference/incident-api-more-openapi-subset.json"
 REF_PREFIX = "#/components/schemas/"
 
 
@@ -26,6 +30,13 @@ def schemas() -> dict[str, Any]:
     if not SPEC_PATH.exists():
         pytest.skip(f"reference spec not found at {SPEC_PATH} (only present beside CI checkouts)")
     return json.loads(SPEC_PATH.read_text(encoding="utf-8"))["schemas"]
+
+
+@pytest.fixture(scope="module")
+def current_schemas() -> dict[str, Any]:
+    if not CURRENT_SPEC_PATH.exists():
+        pytest.skip(f"current spec not found at {CURRENT_SPEC_PATH} (only beside CI checkouts)")
+    return json.loads(CURRENT_SPEC_PATH.read_text(encoding="utf-8"))["components"]["schemas"]
 
 
 def to_json_schema(node: Any, schemas: dict[str, Any], missing: set[str]) -> Any:
@@ -131,3 +142,66 @@ def test_schema_check_has_teeth(schemas, served):
     page["data"][0]["attributes"]["sequential_id"] = "1"
     validator = jsonschema.Draft202012Validator(_list_schema("incident_list", schemas))
     assert list(validator.iter_errors(page))
+
+
+@pytest.fixture(scope="module")
+def envelopes():
+    """Default list responses in every paging mode: by number, by cursor, first and last."""
+    with (
+        run_demo_api(seed=11, incidents=250, dashboards=30, in_process=True) as api,
+        requests.Session() as s,
+    ):
+        api.apply_changes(1)
+        s.headers.update(api.headers)
+
+        def body(resource: str, **params: Any) -> dict[str, Any]:
+            return s.get(api.base_url + resource, params=params, timeout=30).json()
+
+        first = body("incidents", **{"page[size]": 100, "sort": "-updated_at"})
+        cursor = first["meta"]["next_cursor"]
+        second = body(
+            "incidents", **{"page[size]": 100, "sort": "-updated_at", "page[after]": cursor}
+        )
+        last = body(
+            "incidents",
+            **{
+                "page[size]": 100,
+                "sort": "-updated_at",
+                "page[after]": second["meta"]["next_cursor"],
+            },
+        )
+        yield {
+            "incidents by number": [first, body("incidents", **{"page[number]": 13})],
+            "incidents by cursor": [second, last],
+            "dashboards": [body("dashboards"), body("dashboards", **{"page[number]": 2})],
+        }
+
+
+def test_cursor_walk_reaches_a_last_page_with_null_cursor(envelopes):
+    assert envelopes["incidents by cursor"][-1]["meta"]["next_cursor"] is None
+
+
+@pytest.mark.parametrize("mode", ["incidents by number", "incidents by cursor", "dashboards"])
+def test_default_meta_and_links_validate_against_the_current_spec(current_schemas, envelopes, mode):
+    meta = jsonschema.Draft202012Validator(to_json_schema(current_schemas["meta"], {}, set()))
+    links = jsonschema.Draft202012Validator(to_json_schema(current_schemas["links"], {}, set()))
+    for page in envelopes[mode]:
+        errors = [*meta.iter_errors(page["meta"]), *links.iter_errors(page["links"])]
+        assert not errors, [e.message for e in errors[:5]]
+
+
+def test_dashboard_pages_validate_against_the_current_spec(current_schemas, envelopes):
+    missing: set[str] = set()
+    schema = to_json_schema(current_schemas["dashboard_list"], current_schemas, missing)
+    validator = jsonschema.Draft202012Validator(schema)
+    for page in envelopes["dashboards"]:
+        errors = list(validator.iter_errors(page))
+        assert not errors, [f"{list(e.path)}: {e.message}" for e in errors[:5]]
+
+
+def test_current_spec_meta_check_has_teeth(current_schemas, envelopes):
+    """A page without total_pages (the omit_meta fault) must fail the same validation."""
+    meta = dict(envelopes["incidents by number"][0]["meta"])
+    del meta["total_pages"]
+    validator = jsonschema.Draft202012Validator(to_json_schema(current_schemas["meta"], {}, set()))
+    assert list(validator.iter_errors(meta))
