@@ -4,6 +4,11 @@ The report reads the marts only (plus the run ledger for its header), so its num
 the numbers an analyst gets from `just query`; the status command reads the ledger, the
 marts' row counts and dlt's load table. Results come back as plain dicts so the chart and
 render code stays free of DuckDB and can be tested on literals.
+
+Incidents deleted upstream stay as rows of `marts.fct_incidents` (`is_deleted`) and are never
+countable: every query here that counts or measures incidents leaves them out (the daily and
+team marts already do). The status command's mart sizes are table row counts, deleted rows
+included.
 """
 
 from __future__ import annotations
@@ -29,7 +34,9 @@ order by week_start, severity_level
 """
 
 # Percentiles cannot be rolled up from daily medians, so they come from the incident fact,
-# with the mart's definitions: countable, resolved, interpolated percentile_cont.
+# with the mart's definitions: countable (never deleted upstream), resolved, interpolated
+# percentile_cont. `not is_deleted` is implied by `is_countable`; it is spelled out because
+# fct_incidents keeps deleted incidents as rows.
 RESOLVE_TIMES_PER_MONTH = """
 select date_trunc('month', started_date)::date as month_start,
        severity_level,
@@ -37,7 +44,7 @@ select date_trunc('month', started_date)::date as month_start,
        percentile_cont(0.5) within group (order by minutes_to_resolve) as median_minutes,
        percentile_cont(0.9) within group (order by minutes_to_resolve) as p90_minutes
 from marts.fct_incidents
-where is_countable and is_resolved and minutes_to_resolve is not null
+where is_countable and not is_deleted and is_resolved and minutes_to_resolve is not null
   and started_date is not null and severity_level is not null
 group by all
 order by month_start, severity_level
@@ -86,13 +93,16 @@ group by d.team_id
 order by dashboards desc, deleted_dashboards desc, team_name
 """
 
+# fct_incidents keeps incidents deleted upstream as rows: the as-of markers (newest change,
+# period) read every row the load saw, the counts and the median leave deleted ones out
+# (`is_countable` is false for them).
 DATA_AS_OF = """
 select max(updated_at) as newest_change,
        min(started_date) as first_day,
        max(started_date) as last_day,
-       count(*)::bigint as incidents,
-       count(*) filter (where is_countable)::bigint as countable_incidents,
-       median(minutes_to_resolve) filter (where is_countable and is_resolved)
+       count(*) filter (where not is_deleted)::bigint as incidents,
+       count(*) filter (where is_countable and not is_deleted)::bigint as countable_incidents,
+       median(minutes_to_resolve) filter (where is_countable and not is_deleted and is_resolved)
            as median_minutes_to_resolve
 from marts.fct_incidents
 """

@@ -2,8 +2,9 @@
 
 The tables mirror exactly what dlt creates when it loads the incident-management
 JSON:API into DuckDB (schema ``raw``): ``incidents`` (merge on ``id``) with its
-child tables for services, environments and groups (teams), ``dashboards``
-(scd2) and dlt's ``_dlt_loads`` bookkeeping table. Every timestamp is
+child tables for services, environments and groups (teams), ``incident_deletions``
+(replace: the incidents the latest deletion check found deleted upstream),
+``dashboards`` (scd2) and dlt's ``_dlt_loads`` bookkeeping table. Every timestamp is
 ``TIMESTAMP WITH TIME ZONE``.
 
 The data set is small enough to compute every mart value by hand; the expected
@@ -29,6 +30,7 @@ import duckdb
 RAW_SCHEMA = "raw"
 
 # dlt load ids are unix epoch seconds as text.
+LOAD_0 = "1772625600.000000"  # 2026-03-04 12:00:00 UTC (only inc-015's row)
 LOAD_1 = "1772712000.123456"  # 2026-03-05 12:00:00.123456 UTC
 LOAD_2 = "1772798400.654321"  # 2026-03-06 12:00:00.654321 UTC
 LOAD_3 = "1772884800.111111"  # 2026-03-07 12:00:00.111111 UTC (used by incremental tests)
@@ -233,6 +235,8 @@ INCIDENTS: list[Incident] = [
         resolved="2026-03-01 14:30:00+00",
         teams=["3"],
         services=["svc-api"],
+        # Deleted upstream (see INCIDENT_DELETIONS): in no mart metric.
+        load_id=LOAD_0,
     ),
     Incident(
         16,
@@ -246,6 +250,22 @@ INCIDENTS: list[Incident] = [
         services=["svc-db"],
         load_id=LOAD_2,
     ),
+]
+
+# The deletion check that ran in LOAD_1 found these incidents missing upstream
+# (raw.incident_deletions, replaced by every check; LOAD_2 ran no check):
+# (incident id, found_deleted_at).
+DELETION_CHECK_LOAD = LOAD_1
+INCIDENT_DELETIONS = [
+    # Row loaded (LOAD_0) before the check: deleted. A countable critical incident of
+    # 2026-03-01 (30 minutes to resolve, team 3): it would change the daily metrics, the
+    # team summary and dim_teams. Found with a +01:00 offset: 11:00 UTC.
+    ("inc-015", "2026-03-05 12:00:00+01"),
+    # Row loaded by the check's own load: deleted. A test incident (team 3): only
+    # dim_teams.incident_count, which counts every kind, would include it.
+    ("inc-007", "2026-03-05 12:00:00+00"),
+    # Restored upstream and reloaded by LOAD_2, after the check: alive.
+    ("inc-002", "2026-03-05 12:00:00+00"),
 ]
 
 # (id, version dlt id, team_id, user_id, name, owner, valid_from load, valid_to load)
@@ -347,6 +367,13 @@ create table {RAW_SCHEMA}.dashboards (
     _dlt_id varchar not null
 );
 
+create table {RAW_SCHEMA}.incident_deletions (
+    id varchar not null,
+    found_deleted_at timestamp with time zone,
+    _dlt_load_id varchar not null,
+    _dlt_id varchar not null
+);
+
 create table {RAW_SCHEMA}._dlt_loads (
     load_id varchar not null,
     schema_name varchar,
@@ -439,6 +466,18 @@ def insert_incident(con: duckdb.DuckDBPyConnection, inc: Incident) -> None:
             )
 
 
+def write_incident_deletions(
+    con: duckdb.DuckDBPyConnection, load_id: str, deletions: list[tuple[str, str]]
+) -> None:
+    """Replace the deletion set, as dlt's ``replace`` does when a check runs in ``load_id``."""
+    con.execute(f"delete from {RAW_SCHEMA}.incident_deletions")
+    for idx, (incident_id, found_deleted_at) in enumerate(deletions):
+        con.execute(
+            f"insert into {RAW_SCHEMA}.incident_deletions values (?, ?, ?, ?)",
+            [incident_id, found_deleted_at, load_id, f"dltdel{load_id[-6:]}{idx}"],
+        )
+
+
 def build_raw_warehouse(path: str | Path) -> Path:
     """Create (or replace) a DuckDB file at ``path`` holding the raw fixture tables."""
     path = Path(path)
@@ -451,6 +490,7 @@ def build_raw_warehouse(path: str | Path) -> Path:
         con.execute(DDL)
         for inc in INCIDENTS:
             insert_incident(con, inc)
+        write_incident_deletions(con, DELETION_CHECK_LOAD, INCIDENT_DELETIONS)
         for dash_id, dlt_id, team, user, name, owner, valid_from, valid_to in DASHBOARDS:
             valid_to_sql = load_ts(valid_to) if valid_to else "null"
             con.execute(
@@ -479,7 +519,7 @@ def build_raw_warehouse(path: str | Path) -> Path:
                     dlt_id,
                 ],
             )
-        for load_id in (LOAD_1, LOAD_2):
+        for load_id in (LOAD_0, LOAD_1, LOAD_2):
             con.execute(
                 f"insert into {RAW_SCHEMA}._dlt_loads values (?, 'analytics_api', 0, "
                 f"{load_ts(load_id)} + interval 30 second, 'fixturehash')",

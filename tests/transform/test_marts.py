@@ -1,5 +1,6 @@
 """Mart values after one `dbt build` of the fixture warehouse, checked against hand-computed
-numbers (see the incident table in `fixtures.py`)."""
+numbers (see the incident table in `fixtures.py`). inc-015 and inc-007 are deleted upstream
+(`INCIDENT_DELETIONS`): they are rows of `fct_incidents` but in no metric."""
 
 from __future__ import annotations
 
@@ -122,7 +123,8 @@ def test_sla_targets_come_from_the_seed(warehouse):
 def test_only_normal_normal_sub_and_backfilled_are_countable(warehouse):
     rows = query(
         warehouse,
-        "select kind, bool_and(is_countable), bool_or(is_countable) "
+        # Deleted incidents are never countable (see the deletion test below).
+        "select kind, bool_and(is_countable) filter (where not is_deleted), bool_or(is_countable) "
         "from marts.fct_incidents group by kind order by kind",
     )
     countable = {kind for kind, every, _ in rows if every}
@@ -161,15 +163,16 @@ def test_daily_metrics_cover_every_day_and_severity_level(warehouse):
 
 def test_daily_percentiles_for_a_busy_day(warehouse):
     row = daily(warehouse, "2026-03-01", "critical")
-    # inc-001 (90), inc-015 (30), inc-016 (45); the test incident inc-007 is excluded.
-    assert row["incidents_started"] == 3
-    assert row["incidents_resolved"] == 3
-    assert row["mean_minutes_to_resolve"] == pytest.approx(55.0)
-    assert row["median_minutes_to_resolve"] == 45.0
-    assert row["p90_minutes_to_resolve"] == pytest.approx(81.0)
-    assert row["mean_minutes_to_acknowledge"] == pytest.approx(5.0)
-    assert row["median_minutes_to_acknowledge"] == 3.0
-    assert row["sla_breach_rate"] == pytest.approx(1 / 3)
+    # inc-001 (90, ack 10, breached), inc-016 (45, ack 3); the test incident inc-007 and
+    # the deleted inc-015 (30, ack 2) are excluded.
+    assert row["incidents_started"] == 2
+    assert row["incidents_resolved"] == 2
+    assert row["mean_minutes_to_resolve"] == pytest.approx(67.5)
+    assert row["median_minutes_to_resolve"] == pytest.approx(67.5)
+    assert row["p90_minutes_to_resolve"] == pytest.approx(85.5)
+    assert row["mean_minutes_to_acknowledge"] == pytest.approx(6.5)
+    assert row["median_minutes_to_acknowledge"] == pytest.approx(6.5)
+    assert row["sla_breach_rate"] == pytest.approx(1 / 2)
 
 
 def test_day_without_countable_incidents_has_zero_counts(warehouse):
@@ -203,8 +206,9 @@ def test_incidents_without_severity_are_reported_as_none(warehouse):
 
 
 def test_daily_started_total_equals_countable_started_incidents(warehouse):
+    # 10 countable incidents with a start, less the deleted inc-015.
     assert query(warehouse, "select sum(incidents_started) from marts.incident_metrics_daily") == [
-        (10,)
+        (9,)
     ]
 
 
@@ -215,7 +219,7 @@ def test_dim_teams_counts(warehouse):
         "from marts.dim_teams order by team_id",
     )
     assert rows == [
-        ("3", "Platform", 6, 2, 0),
+        ("3", "Platform", 4, 2, 0),  # inc 1, 3, 6, 14; deleted inc-007 and inc-015 left out
         ("5", "Payments", 5, 1, 0),
         ("7", "Data", 4, 0, 0),
         ("9", None, 0, 0, 1),  # only seen on a deleted dashboard
@@ -239,7 +243,7 @@ def test_dim_dashboards_keeps_latest_version_and_flags_deleted(warehouse):
 @pytest.mark.parametrize(
     ("team_id", "incidents", "resolved", "median", "breach_rate", "dashboards"),
     [
-        ("3", 5, 3, 90.0, 2 / 3, 2),  # inc 1, 3, 6, 14, 15
+        ("3", 4, 2, 765.5, 2 / 2, 2),  # inc 1, 3, 6, 14 (inc-015 is deleted)
         ("5", 4, 4, 75.0, 1 / 4, 1),  # inc 1, 2, 13, 16
         ("7", 2, 2, 2880.5, 1 / 2, 0),  # inc 4, 14
     ],
@@ -267,3 +271,34 @@ def test_bridges_have_one_row_per_listed_entry(warehouse):
         "select service_id, count(*) from marts.bridge_incident_services "
         "group by service_id order by service_id",
     ) == [("svc-api", 5), ("svc-db", 4), ("svc-web", 2)]
+
+
+def test_deleted_incidents_are_in_fct_incidents_flagged_and_in_no_metric(warehouse):
+    rows = query(
+        warehouse,
+        "select incident_id, kind, is_deleted, deleted_found_at, is_countable "
+        "from marts.fct_incidents where incident_id in ('inc-002', 'inc-007', 'inc-015') "
+        "order by incident_id",
+    )
+    assert rows == [
+        # In the deletion set, but reloaded (LOAD_2) after the check (LOAD_1): alive.
+        ("inc-002", "normal", False, None, True),
+        # Loaded by the check's own load: deleted.
+        ("inc-007", "test", True, dt.datetime(2026, 3, 5, 12, 0), False),
+        # Loaded before the check: deleted; found at 12:00+01:00, i.e. 11:00 UTC.
+        ("inc-015", "normal", True, dt.datetime(2026, 3, 5, 11, 0), False),
+    ]
+    assert query(
+        warehouse, "select count(*) from marts.fct_incidents where is_deleted and is_countable"
+    ) == [(0,)]
+    # Still sliceable by team and service: the bridges keep the deleted incidents' links.
+    assert query(
+        warehouse,
+        "select team_id from marts.bridge_incident_teams where incident_id = 'inc-015'",
+    ) == [("3",)]
+    # inc-015 (critical, started 2026-03-01, team 3) is in no count, rate or duration.
+    assert daily(warehouse, "2026-03-01", "critical")["incidents_started"] == 2
+    assert team_month(warehouse, "3")["incidents"] == 4
+    assert query(warehouse, "select incident_count from marts.dim_teams where team_id = '3'") == [
+        (4,)
+    ]

@@ -8,7 +8,7 @@ from dataclasses import replace
 import duckdb
 
 from .conftest import build, query, run_dbt
-from .fixtures import INCIDENTS, LOAD_3, Incident, insert_incident
+from .fixtures import INCIDENTS, LOAD_3, Incident, insert_incident, write_incident_deletions
 
 MARTS = [
     "fct_incidents",
@@ -20,6 +20,12 @@ MARTS = [
     "team_incident_summary",
     "sla_targets",
 ]
+
+
+def compiled_fct_incidents(work_dir) -> str:
+    """The model's compiled SQL (not the unit test's, which dbt compiles under the same name)."""
+    models = work_dir / "target" / "compiled" / "incident_analytics" / "transform" / "models"
+    return (models / "marts" / "fct_incidents.sql").read_text()
 
 
 def test_second_build_without_new_data_leaves_every_mart_identical(
@@ -74,8 +80,8 @@ def test_incremental_build_merges_only_newly_loaded_incidents(warehouse_copy, tm
     # Building fct_incidents+ also runs the singular test comparing it with a full recompute.
     build(warehouse_copy, tmp_path, "--select", "fct_incidents+")
 
-    compiled = next((tmp_path / "target" / "compiled").rglob("fct_incidents.sql")).read_text()
-    assert "cross join existing_loads" in compiled  # the incremental branch ran
+    # the incremental branch ran
+    assert "cross join existing_loads" in compiled_fct_incidents(tmp_path)
 
     con = duckdb.connect(str(warehouse_copy), read_only=True)
     try:
@@ -88,6 +94,54 @@ def test_incremental_build_merges_only_newly_loaded_incidents(warehouse_copy, tm
         assert query(
             con,
             "select max(date_day), sum(incidents_started) from marts.incident_metrics_daily",
-        ) == [(dt.date(2026, 3, 6), 11)]
+        ) == [(dt.date(2026, 3, 6), 10)]
+    finally:
+        con.close()
+
+
+def test_incremental_build_applies_a_deletion_check_without_reloaded_incidents(
+    warehouse_copy, tmp_path
+):
+    # A check in LOAD_3 reloads no incident: it finds inc-001 (loaded in LOAD_1) deleted,
+    # keeps inc-007, and no longer lists inc-015 (found again upstream, not reloaded yet).
+    con = duckdb.connect(str(warehouse_copy))
+    try:
+        write_incident_deletions(
+            con,
+            LOAD_3,
+            [("inc-001", "2026-03-07 11:30:00+00"), ("inc-007", "2026-03-05 12:00:00+00")],
+        )
+    finally:
+        con.close()
+
+    # The build runs the singular tests comparing fct_incidents with a full recompute and
+    # dim_teams' counts with the bridge.
+    build(warehouse_copy, tmp_path)
+
+    # the incremental branch ran
+    assert "left join changed_deletions" in compiled_fct_incidents(tmp_path)
+
+    con = duckdb.connect(str(warehouse_copy), read_only=True)
+    try:
+        assert query(
+            con,
+            "select incident_id, is_deleted, deleted_found_at, is_countable "
+            "from marts.fct_incidents where incident_id in ('inc-001', 'inc-007', 'inc-015') "
+            "order by 1",
+        ) == [
+            ("inc-001", True, dt.datetime(2026, 3, 7, 11, 30), False),
+            ("inc-007", True, dt.datetime(2026, 3, 5, 12, 0), False),
+            ("inc-015", False, None, True),
+        ]
+        assert query(con, "select count(*) from marts.fct_incidents") == [(16,)]
+        assert query(con, "select incident_count from marts.dim_teams where team_id = '3'") == [
+            (4,)  # inc 3, 6, 14, 15; inc-001 and inc-007 are deleted
+        ]
+        # 2026-03-01 critical: inc-015 (30) and inc-016 (45); inc-001 (90) is gone.
+        assert query(
+            con,
+            "select incidents_started, median_minutes_to_resolve from marts.incident_metrics_daily"
+            " where date_day = date '2026-03-01' and severity_level = 'critical'",
+        ) == [(2, 37.5)]
     finally:
         con.close()

@@ -1,7 +1,7 @@
 -- Staging keeps every current raw row: one incident per raw incident, one
 -- dashboard per distinct raw dashboard id (all scd2 versions collapse into the
--- latest), and every child row whose parent incident exists. Returns the
--- tables whose counts differ.
+-- latest), every child row whose parent incident exists, and one deletion per
+-- raw deletion row. Returns the tables whose counts differ.
 
 with
 
@@ -58,6 +58,13 @@ expected as (
             where parents._dlt_id = child_rows._dlt_root_id
         )
 
+    union all
+
+    select
+        'incident_deletions' as entity,
+        count(*) as row_count
+    from {{ source('analytics_api', 'incident_deletions') }}
+
 ),
 
 actual as (
@@ -94,6 +101,13 @@ actual as (
         'groups' as entity,
         count(*) as row_count
     from {{ ref('stg_analytics_api__incident_teams') }}
+
+    union all
+
+    select
+        'incident_deletions' as entity,
+        count(*) as row_count
+    from {{ ref('stg_analytics_api__incident_deletions') }}
 
 )
 

@@ -6,6 +6,25 @@ incidents as (
 
 ),
 
+deletion_flags as (
+
+    select * from {{ ref('int_incidents__deletions_flagged') }}
+
+),
+
+flagged as (
+
+    select
+        incidents.*,
+        coalesce(deletion_flags.is_deleted, false) as is_deleted,
+        deletion_flags.deleted_found_at
+
+    from incidents
+    left join deletion_flags
+        on incidents.incident_id = deletion_flags.incident_id
+
+),
+
 durations as (
 
     select
@@ -32,16 +51,22 @@ durations as (
         {{ minutes_between('started_at', 'acknowledged_at') }} as minutes_to_acknowledge,
         {{ minutes_between('started_at', 'mitigated_at') }} as minutes_to_mitigate,
         {{ minutes_between('started_at', 'resolved_at') }} as minutes_to_resolve,
-        coalesce(kind in ('normal', 'normal_sub', 'backfilled'), false) as is_countable,
+        -- Deleted incidents stay as rows but are in no count, rate or duration.
+        (
+            coalesce(kind in ('normal', 'normal_sub', 'backfilled'), false)
+            and not is_deleted
+        ) as is_countable,
         resolved_at is not null as is_resolved,
         (
             resolved_at is null
             and cancelled_at is null
             and coalesce(status, '') not in ('resolved', 'closed', 'cancelled', 'completed')
         ) as is_open,
+        is_deleted,
+        deleted_found_at,
         dlt_load_id
 
-    from incidents
+    from flagged
 
 )
 

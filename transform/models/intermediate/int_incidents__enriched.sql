@@ -102,6 +102,8 @@ final as (
         is_resolved,
         is_open,
         is_countable,
+        is_deleted,
+        deleted_found_at,
         sla_target_minutes,
         case
             when minutes_to_resolve is null or sla_target_minutes is null then null

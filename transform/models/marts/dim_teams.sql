@@ -12,6 +12,12 @@ dashboards as (
 
 ),
 
+deletion_flags as (
+
+    select * from {{ ref('int_incidents__deletions_flagged') }}
+
+),
+
 team_ids as (
 
     select team_id from incident_teams
@@ -35,12 +41,16 @@ team_names as (
 
 incident_counts as (
 
+    -- Incidents deleted upstream keep their team links but are not counted.
     select
-        team_id,
-        count(distinct incident_id) as incident_count
+        incident_teams.team_id,
+        count(distinct incident_teams.incident_id) as incident_count
 
     from incident_teams
-    group by team_id
+    inner join deletion_flags
+        on incident_teams.incident_id = deletion_flags.incident_id
+    where not deletion_flags.is_deleted
+    group by incident_teams.team_id
 
 ),
 
