@@ -1,14 +1,15 @@
 """The HTTP session the REST API source talks through: retries, rate limits, throttling, auth.
 
-dlt's default client retries 429 and 5xx, but it ignores `RateLimit-Reset` (all the reference
-API sends with a 429), does not slow down before the limit, and would follow a `links.next`
-to any host with the bearer token attached. This session does those three things and counts
-what happened, so the end-of-run summary can report pages, retries and 429s.
+dlt's default client retries 429 and 5xx, but it ignores the rate-limit reset headers (all the
+vendor's API sends with a 429, in one of two dialects: `ingestion.rate_limits`), does not
+slow down before the limit, would follow a `links.next` to any host with the bearer token
+attached, and reports any other 4xx as a long `HTTPError` line with the full URL. This
+session does those things and counts what happened, so the end-of-run summary can report
+pages, retries and 429s.
 """
 
 from __future__ import annotations
 
-import email.utils
 import math
 import threading
 import time
@@ -20,6 +21,8 @@ import orjson
 import requests
 from requests.hooks import dispatch_hook
 
+from ingestion.rate_limits import RateLimitInfo, parse_rate_limit
+
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 AUTH_STATUSES = frozenset({401, 403})
 # After a mirrored slot frees, wait this much longer: latency jitter between the request
@@ -29,7 +32,13 @@ SLOT_MARGIN_SHARE = 0.005
 # Jitter the margin may grow to (a 429 doubles it; bounds that disagree by more widen it).
 # Past this, waiting for `RateLimit-Reset` (up to 1 s late) is as good, and simpler.
 SLOT_JITTER_MAX_S = 0.5
-EPOCH_SECONDS_FROM = 1_000_000_000  # a larger RateLimit-Reset is a time, not delta-seconds
+# Every ApiError message is one line of at most this many characters: it ends up in the
+# terminal, the run ledger and alerts. Paths, hosts and the API's own reason are clipped.
+MESSAGE_MAX_CHARS = 300
+REASON_MAX_CHARS = 120  # the API's own explanation of a refusal, as quoted in a message
+AUTH_REASON_MAX_CHARS = 80  # ... of a 401/403: quoted only when this short
+PATH_MAX_CHARS = 60
+ORIGIN_MAX_CHARS = 100
 
 
 class ApiError(Exception):
@@ -79,25 +88,24 @@ class HttpStats:
         }
 
 
+def retry_hint(info: RateLimitInfo, rate_limited: bool) -> float | None:
+    """The server's own hint of when to come back, if it gives one.
+
+    `Retry-After` (any status) wins; for a 429 (`rate_limited`), the reset of whichever
+    rate-limit family the response carries. A 5xx ignores the reset: the vendor sends it on
+    every response, and it says when a rate-limit slot frees, not when an outage ends.
+    """
+    if info.retry_after is not None:
+        return info.retry_after
+    return info.reset if rate_limited else None
+
+
 def retry_after_seconds(
     response: requests.Response, now: float | None = None, use_reset: bool = True
 ) -> float | None:
-    """The server's own hint of when to come back, if it gives one.
-
-    `Retry-After` (seconds or an HTTP date) wins; otherwise, for a 429 (`use_reset`),
-    `RateLimit-Reset`, which the reference API sends as UTC epoch seconds (small values are
-    read as delta-seconds, as in the IETF RateLimit draft).
-    """
+    """`retry_hint` of a response's headers at `now` (default: the current time)."""
     now = time.time() if now is None else now
-    header = response.headers.get("Retry-After")
-    if header:
-        header = header.strip()
-        if header.isdigit():
-            return float(header)
-        parsed = email.utils.parsedate_tz(header)
-        if parsed is not None:
-            return max(0.0, email.utils.mktime_tz(parsed) - now)
-    return seconds_until_reset(response, now) if use_reset else None
+    return retry_hint(parse_rate_limit(response.headers, now), use_reset)
 
 
 def _decode_envelope(response: requests.Response, path: str) -> None:
@@ -107,61 +115,49 @@ def _decode_envelope(response: requests.Response, path: str) -> None:
     would otherwise read as an empty last page: the run would "succeed" and the scd2
     dashboards on the unread pages would be retired as deleted.
     """
+    shown = clip_middle(path, PATH_MAX_CHARS)
     try:
         body = orjson.loads(response.content)
     except orjson.JSONDecodeError:
         raise ApiError(
-            f"the API answered {path} with a body that is not valid JSON (truncated or HTML):"
+            f"the API answered {shown} with a body that is not valid JSON (truncated or HTML):"
             " nothing from this run was loaded; rerun, and check base_url if it persists"
         ) from None
     if not isinstance(body, dict) or not isinstance(body.get("data"), list):
         raise ApiError(
-            f"the API answered {path} without a JSON:API `data` array: nothing from this run"
+            f"the API answered {shown} without a JSON:API `data` array: nothing from this run"
             " was loaded; rerun, and report it to the API's owner if it persists"
         )
     response.json = lambda **_: body  # type: ignore[method-assign]
 
 
-def seconds_until_reset(response: requests.Response, now: float) -> float | None:
-    """Seconds until `RateLimit-Reset`: epoch seconds, or delta-seconds when small."""
-    reset = _header_float(response, "RateLimit-Reset")
-    if reset is None:
-        return None
-    return max(0.0, reset - now) if reset > EPOCH_SECONDS_FROM else max(0.0, reset)
-
-
-def _header_float(response: requests.Response, name: str) -> float | None:
-    try:
-        return float(response.headers[name])
-    except (KeyError, ValueError):
-        return None
-
-
 class WindowMirror:
     """The server's sliding window, rebuilt from our own send times.
 
-    Waiting for `RateLimit-Reset` (whole seconds, rounded up) loses up to a second per
-    window, 10% of a 10 s window. But when we are the token's only client, the server's
-    window holds our latest `limit - remaining` sends, so each answer bounds the window W
-    in our own clock, whatever the offset to the server's: the oldest send in it went less
-    than W before the one just answered, the send before that at least W before (both give
-    or take latency jitter). Those bounds need a slot to have freed; until then
-    `RateLimit-Reset` minus the oldest send bounds W from above, but read against our clock:
-    it is dropped once it disagrees with the rest or a 429 follows it, so a server clock
-    behind ours cannot keep making us early. A full window then waits until our oldest send
-    in it + W's upper bound + a margin for jitter.
+    Waiting for the reset header (`RateLimit-Reset` or `X-RateLimit-Reset`: whole seconds,
+    rounded up) loses up to a second per window, 10% of a 10 s window. But when we are the
+    token's only client, the server's window holds our latest `limit - remaining` sends, so
+    each answer bounds the window W in our own clock, whatever the offset to the server's:
+    the oldest send in it went less than W before the one just answered, the send before
+    that at least W before (both give or take latency jitter). Those bounds need a slot to
+    have freed; until then an epoch reset minus the oldest send bounds W from above, but
+    read against our clock: it is dropped once it disagrees with the rest or a 429 follows
+    it, so a server clock behind ours cannot keep making us early. A window the server names
+    (`X-RateLimit-Limit: 1000, 1000;window=3600`, `RateLimit-Policy: 100;w=60`) bounds W
+    from above too. A full window then waits until our oldest send in it + W's upper bound
+    + a margin for jitter.
 
     The model assumes the server counted every answer but a 429. A second client on the
     token breaks it: its requests push the bounds apart, and past `SLOT_JITTER_MAX_S` the
-    mirror gives up for the session (`ApiSession` then waits for `RateLimit-Reset`).
+    mirror gives up for the session (`ApiSession` then waits for the reset).
     """
 
     def __init__(self) -> None:
         self.limit: int | None = None
         self.sends: deque[float] = deque()  # counted sends, oldest first: limit + 1 at most
         self.low = 0.0  # W is above this ...
-        self.high = math.inf  # ... and at most this (both from `RateLimit-Remaining`)
-        self.reset_high = math.inf  # W + the server clock's lead, at most (`RateLimit-Reset`)
+        self.high = math.inf  # ... and at most this (from `remaining`, or the named window)
+        self.reset_high = math.inf  # W + the server clock's lead, at most (an epoch reset)
         self.trust_reset = True  # until it disagrees with `low` or a 429 shows it early
         self.jitter = SLOT_MARGIN_MIN_S  # latency jitter allowed for: grows on 429s
         self.failed = False  # sticky: bounds far apart (another client on the token?)
@@ -183,11 +179,18 @@ class WindowMirror:
         self.low, self.high, self.reset_high = 0.0, math.inf, math.inf
 
     def observe(
-        self, sent: float, status: int, limit: int, remaining: int, reset: float | None
+        self,
+        sent: float,
+        status: int,
+        limit: int,
+        remaining: int,
+        reset: float | None,
+        window: float | None = None,
     ) -> None:
         """Narrow W with one answer to the request sent at `sent` (our clock).
 
-        `reset` is `RateLimit-Reset` as epoch seconds, None when absent or in delta-seconds.
+        `reset` is the reset header as epoch seconds, None when absent or in delta-seconds;
+        `window` is W as the server names it, if it does.
         """
         if limit != self.limit:
             self.limit = limit
@@ -211,6 +214,8 @@ class WindowMirror:
             self.high = min(self.high, sent - self.sends[-in_window - 1])
         if reset is not None:
             self.reset_high = min(self.reset_high, reset - oldest)
+        if window is not None:  # like the reset: only once our sends explain the window
+            self.high = min(self.high, window)
         if self.reset_high < self.low - self.margin:
             self.trust_reset = False
         if self.low > self.high + self.margin:  # latency jitter, or another client
@@ -282,23 +287,22 @@ class ApiSession(requests.Session):
                     raise ApiError(_connection_message(request.url, exc)) from None
                 self._wait(self.policy.backoff(attempt))
                 continue
-            self.stats.statuses[response.status_code] += 1
-            self._observe_rate_limit(response, sent)
-            if response.status_code in AUTH_STATUSES:
-                raise ApiAuthError(
-                    f"the API rejected the token (HTTP {response.status_code} from {path}):"
-                    " set api_key (env API_KEY)"
-                )
-            if response.status_code not in RETRY_STATUSES:
+            status = response.status_code
+            self.stats.statuses[status] += 1
+            info = parse_rate_limit(response.headers, self._clock())
+            self._observe_rate_limit(info, status, sent)
+            if status in AUTH_STATUSES:
+                raise ApiAuthError(auth_message(status, path, _reason(response, request)))
+            if 400 <= status < 500 and status not in RETRY_STATUSES:
+                reason = _reason(response, request)
+                raise ApiError(refusal_message(request.method or "GET", path, status, reason))
+            if status not in RETRY_STATUSES:
                 break
-            if response.status_code == 429:
+            if status == 429:
                 self.stats.rate_limited += 1
             if attempt >= self.policy.max_attempts:
-                raise ApiError(_give_up_message(response, path, attempt))
-            # RateLimit-Reset speaks for the rate limit only: a 5xx backs off as configured
-            hint = retry_after_seconds(
-                response, self._clock(), use_reset=response.status_code == 429
-            )
+                raise ApiError(_give_up_message(status, path, attempt))
+            hint = retry_hint(info, rate_limited=status == 429)
             self._wait(self.policy.backoff(attempt) if hint is None else hint)
         request.hooks = hooks
         if response.ok:
@@ -309,8 +313,9 @@ class ApiSession(requests.Session):
     def _check_origin(self, url: str) -> None:
         parts = urlsplit(url)
         if (parts.scheme, parts.netloc) != self.allowed_origin:
+            origin = clip_middle(f"{parts.scheme}://{_host(parts.netloc)}", ORIGIN_MAX_CHARS)
             raise ForeignHostError(
-                f"refusing to send the API token to {parts.scheme}://{parts.netloc}: it is not"
+                f"refusing to send the API token to {origin}: it is not"
                 " the configured base_url host (a pagination link pointed elsewhere)"
             )
 
@@ -321,31 +326,28 @@ class ApiSession(requests.Session):
         if seconds:
             self._sleep(seconds)
 
-    def _observe_rate_limit(self, response: requests.Response, sent: float) -> None:
+    def _observe_rate_limit(self, info: RateLimitInfo, status: int, sent: float) -> None:
         """Use the budget, then wait until a slot frees instead of running into 429s.
 
-        Requests go out at full speed while `RateLimit-Remaining` is above 0. With the
+        Requests go out at full speed while the remaining budget is above 0. With the
         window mirrored (`WindowMirror`), a full window waits until our oldest request in it
         leaves, to within a margin. Until the mirror has seen a slot free, or when headers are
         missing or it disagrees with the server, the rule is the earlier one: stop at a
-        small reserve and wait until `RateLimit-Reset`; the reserve absorbs the reset time's
-        rounding to whole seconds. 429s are still retried by `send` as before.
+        small reserve and wait until the reset; the reserve absorbs the reset time's
+        rounding to whole seconds. Any header family does (`parse_rate_limit`); with none,
+        nothing is paced and 429s are left to `send`'s retries.
         """
         if not self.policy.throttle:
             return
         now = self._clock()
-        remaining = _header_float(response, "RateLimit-Remaining")
-        limit = _header_float(response, "RateLimit-Limit")
-        wait = seconds_until_reset(response, now)
+        limit, remaining, wait = info.limit, info.remaining, info.reset
         with self._lock:
             if remaining is None or limit is None:
                 self._window.forget()
                 slot = None
             else:
-                reset = _header_float(response, "RateLimit-Reset")
-                epoch = reset if reset is not None and reset > EPOCH_SECONDS_FROM else None
-                self._window.observe(sent, response.status_code, int(limit), int(remaining), epoch)
-                slot = self._window.next_slot(int(remaining))
+                self._window.observe(sent, status, limit, remaining, info.reset_epoch, info.window)
+                slot = self._window.next_slot(remaining)
             if slot is not None:
                 self._next_slot = min(slot, now + self.policy.max_delay)
                 return
@@ -365,22 +367,118 @@ class ApiSession(requests.Session):
             self._sleep(delay)
 
 
-def _connection_message(url: str, exc: Exception) -> str:
-    parts = urlsplit(url)
-    kind = "timed out" if isinstance(exc, requests.Timeout) else "could not connect"
+# -- messages: one line each, at most MESSAGE_MAX_CHARS, never a body or a token ------------
+
+
+def clip_middle(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters by eliding its middle: both ends of a path tell."""
+    if len(text) <= limit:
+        return text
+    head = (limit - 3) // 2
+    return f"{text[:head]}...{text[len(text) - (limit - 3 - head) :]}"
+
+
+def api_reason(
+    content: bytes, limit: int = REASON_MAX_CHARS, secrets: tuple[str, ...] = ()
+) -> str | None:
+    """The API's own one-line reason for an error, from a JSON body; None if it gives none.
+
+    Reads JSON:API `errors[0].detail` (else `title`), a plain `{"error": "..."}` (the
+    vendor's 429) or `{"message": "..."}`. An HTML page, an empty or non-JSON body yields
+    None: the body itself is never quoted, only a string the API meant as an explanation,
+    with whitespace collapsed to one line, each of `secrets` (the token, should the API echo
+    it) masked as `***` before it is cut to `limit` characters, so no part of one survives.
+    """
+    if not content or len(content) > 1_000_000:
+        return None
+    try:
+        body = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    candidates: list[object] = []
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors:
+        first = errors[0]
+        if isinstance(first, dict):
+            candidates += [first.get("detail"), first.get("title")]
+        else:
+            candidates.append(first)
+    error = body.get("error")
+    if isinstance(error, dict):
+        candidates += [error.get("message"), error.get("detail")]
+    else:
+        candidates.append(error)
+    candidates.append(body.get("message"))
+    for candidate in candidates:
+        if isinstance(candidate, str):
+            text = one_line(candidate)
+            for secret in secrets:
+                text = text.replace(secret, "***") if len(secret) >= 4 else text
+            if text:
+                return clip_end(text, limit)
+    return None
+
+
+def one_line(text: str) -> str:
+    """Whitespace runs (newlines included) to one space; other control characters dropped."""
+    return " ".join("".join(ch for ch in part if ch.isprintable()) for part in text.split())
+
+
+def clip_end(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+
+def refusal_message(method: str, path: str, status: int, reason: str | None) -> str:
+    """A non-retryable 4xx: what was refused, the API's reason, and what to check."""
+    detail = f"HTTP {status}: {clip_end(reason, REASON_MAX_CHARS)}" if reason else f"HTTP {status}"
+    advice = (
+        "check base_url and rerun"
+        if status in (404, 405, 410)
+        else "check the request settings (page_size, initial_updated_at) and rerun"
+    )
+    where = f"{clip_end(method, 10)} {clip_middle(path, PATH_MAX_CHARS)}"
+    return f"the API refused {where} ({detail}): {advice}"
+
+
+def auth_message(status: int, path: str, reason: str | None) -> str:
+    """401/403: the token is the problem, whatever the reason; quoted only when short."""
+    detail = f": {reason}" if reason and len(reason) <= AUTH_REASON_MAX_CHARS else ""
     return (
-        f"the API at {parts.scheme}://{parts.netloc} {kind} after all retries:"
-        " check base_url and the network, then rerun"
+        f"the API rejected the token (HTTP {status} from"
+        f" {clip_middle(path, PATH_MAX_CHARS)}{detail}): set api_key (env API_KEY)"
     )
 
 
-def _give_up_message(response: requests.Response, path: str, attempts: int) -> str:
-    if response.status_code == 429:
+def _reason(response: requests.Response, request: requests.PreparedRequest) -> str | None:
+    """`api_reason` of a response, with the bearer token masked should the API echo it."""
+    token = (request.headers.get("Authorization") or "").split(" ")[-1]
+    return api_reason(response.content, secrets=(token,))
+
+
+def _host(netloc: str) -> str:
+    """`netloc` without any `user:password@` (a URL may carry credentials; a message not)."""
+    return netloc.rpartition("@")[2]
+
+
+def _connection_message(url: str, exc: Exception) -> str:
+    parts = urlsplit(url)
+    kind = "timed out" if isinstance(exc, requests.Timeout) else "could not connect"
+    origin = clip_middle(f"{parts.scheme}://{_host(parts.netloc)}", ORIGIN_MAX_CHARS)
+    return (
+        f"the API at {origin} {kind} after all retries: check base_url and the network, then rerun"
+    )
+
+
+def _give_up_message(status: int, path: str, attempts: int) -> str:
+    shown = clip_middle(path, PATH_MAX_CHARS)
+    if status == 429:
         return (
-            f"the API kept rate-limiting {path} (HTTP 429) after {attempts} attempts:"
+            f"the API kept rate-limiting {shown} (HTTP 429) after {attempts} attempts:"
             " wait a few minutes or raise runtime.request_max_attempts, then rerun"
         )
     return (
-        f"the API answered HTTP {response.status_code} on {path} after {attempts} attempts:"
+        f"the API answered HTTP {status} on {shown} after {attempts} attempts:"
         " the server is failing, rerun later"
     )

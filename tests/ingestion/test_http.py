@@ -1,24 +1,34 @@
-"""The HTTP session: the seed's retry policy, rate-limit waits, throttling, the token guard."""
+"""The HTTP session: the seed's retry policy, rate-limit waits, throttling, the token guard,
+and the one-line messages it fails with."""
 
 from __future__ import annotations
 
 import random
 import statistics
 
+import orjson
 import pytest
 import requests
 from requests.adapters import BaseAdapter
 
 from ingestion.demo_api.ratelimit import SlidingWindowLimiter
 from ingestion.http import (
+    MESSAGE_MAX_CHARS,
     ApiAuthError,
     ApiError,
     ApiSession,
     ForeignHostError,
     RetryPolicy,
+    api_reason,
+    refusal_message,
     retry_after_seconds,
 )
-from tests.ingestion.jsonapi_server import Scripted, jsonapi_server
+from tests.ingestion.jsonapi_server import (
+    JSONAPI_429_BODY,
+    VENDOR_429_BODY,
+    Scripted,
+    jsonapi_server,
+)
 from tests.ingestion.records_factory import dashboard
 
 NOW = 1_800_000_000.0
@@ -205,6 +215,7 @@ class LimiterTransport(BaseAdapter):
         offset: float = 0.0,
         drop_headers: tuple[str, ...] = (),
         other_client_every: int = 0,
+        dialect: str = "ratelimit",
     ) -> None:
         super().__init__()
         self.clock = clock
@@ -213,6 +224,7 @@ class LimiterTransport(BaseAdapter):
         self.random = random.Random(7)
         self.drop_headers = drop_headers
         self.other_client_every = other_client_every
+        self.dialect = dialect
         self.arrivals: list[float] = []  # when each admitted request was counted
         self.rejected = 0
 
@@ -231,8 +243,10 @@ class LimiterTransport(BaseAdapter):
         response.status_code = 200 if decision.allowed else 429
         response._content = b'{"data": []}'
         response.url, response.request = request.url, request
-        headers = decision.headers(with_retry_after=False).items()
-        response.headers.update({k: v for k, v in headers if k not in self.drop_headers})
+        headers = decision.headers(with_retry_after=False)
+        if self.dialect == "x-ratelimit":
+            headers = as_x_ratelimit(headers)
+        response.headers.update({k: v for k, v in headers.items() if k not in self.drop_headers})
         return response
 
     def close(self) -> None:
@@ -305,3 +319,325 @@ def test_bounds_that_disagree_fall_back_to_waiting_for_ratelimit_reset():
     assert len(server.arrivals) == 10 * LIMIT + 1
     assert clock.woke
     assert on_whole_seconds(clock.woke)
+
+
+# -- the vendor's current dialect: X-RateLimit-* ----------------------------------------------
+
+
+def as_x_ratelimit(headers: dict[str, str]) -> dict[str, str]:
+    """The demo limiter's `RateLimit-*` headers as the vendor's spec spells them."""
+    limit, remaining = int(headers["RateLimit-Limit"]), int(headers["RateLimit-Remaining"])
+    return {
+        "X-RateLimit-Limit": f"{limit}, {limit};window={WINDOW:g}",
+        "X-RateLimit-Remaining": str(remaining),
+        "X-RateLimit-Used": str(limit - remaining),
+        "X-RateLimit-Reset": headers["RateLimit-Reset"],
+    }
+
+
+RESET_HEADERS = {
+    "ratelimit-epoch": {"RateLimit-Reset": str(int(NOW) + 12)},
+    "ratelimit-delta": {"RateLimit-Reset": "12"},
+    "x-ratelimit-epoch": {
+        "X-RateLimit-Limit": "1000, 1000;window=3600",
+        "X-RateLimit-Remaining": "0",
+        "X-RateLimit-Used": "1000",
+        "X-RateLimit-Reset": str(int(NOW) + 12),
+    },
+    "x-ratelimit-delta": {"X-RateLimit-Reset": "12"},
+    "structured": {"RateLimit": "limit=100, remaining=0, reset=12"},
+}
+
+
+@pytest.mark.parametrize("family", RESET_HEADERS)
+def test_429_waits_for_the_reset_of_any_header_family(server, family):
+    clock = FakeClock()
+    server.state.script = [Scripted(429, RESET_HEADERS[family], VENDOR_429_BODY)]
+    response = get(session_for(server, clock, throttle=False), server)
+    assert response.status_code == 200
+    assert clock.sleeps == [12.0]
+
+
+def test_retry_after_outranks_x_ratelimit_reset(server):
+    clock = FakeClock()
+    headers = RESET_HEADERS["x-ratelimit-epoch"] | {"Retry-After": "3"}
+    server.state.script = [Scripted(429, headers, VENDOR_429_BODY)]
+    get(session_for(server, clock, throttle=False), server)
+    assert clock.sleeps == [3.0]
+
+
+def test_x_ratelimit_reset_wait_is_capped_by_max_delay(server):
+    clock = FakeClock()
+    headers = {"X-RateLimit-Reset": str(int(NOW) + 3600)}
+    server.state.script = [Scripted(429, headers, VENDOR_429_BODY)]
+    get(session_for(server, clock, max_delay=20.0), server)
+    assert clock.sleeps == [20.0]
+
+
+def test_a_5xx_backs_off_even_when_x_ratelimit_reset_is_sent(server):
+    clock = FakeClock()
+    server.state.script = [Scripted(503, {"X-RateLimit-Reset": str(int(NOW) + 50)})]
+    get(session_for(server, clock, backoff_factor=1.0), server)
+    assert clock.sleeps == [1.0]
+
+
+def test_the_vendors_429s_are_survived_by_waiting_for_x_ratelimit_reset(server):
+    # two 429s in a row would exhaust 3 attempts at 5 s + 10 s if the reset went unread
+    clock = FakeClock()
+    rejected = Scripted(429, {"X-RateLimit-Reset": str(int(NOW) + 40)}, VENDOR_429_BODY)
+    server.state.script = [rejected, rejected]
+    session = session_for(server, clock, throttle=False)
+    assert get(session, server).status_code == 200
+    assert session.stats.retries == 2
+    assert clock.sleeps == [40.0]  # the second 429 came after the reset: retried at once
+
+
+def x_budget(remaining: int, reset_in: int) -> Scripted:
+    headers = {
+        "X-RateLimit-Limit": "100, 100;window=60",
+        "X-RateLimit-Remaining": str(remaining),
+        "X-RateLimit-Used": str(100 - remaining),
+        "X-RateLimit-Reset": str(int(NOW) + reset_in),
+    }
+    return Scripted(200, headers, b'{"data": []}')
+
+
+def test_throttle_waits_for_x_ratelimit_reset_when_the_budget_is_nearly_spent(server):
+    clock = FakeClock()
+    server.state.script = [x_budget(remaining=1, reset_in=3)]
+    session = session_for(server, clock)
+    get(session, server)
+    get(session, server)
+    assert clock.sleeps == [3.0]
+
+
+def test_throttle_does_not_slow_a_comfortable_x_ratelimit_budget(server):
+    clock = FakeClock()
+    server.state.script = [x_budget(remaining=40, reset_in=30)]
+    session = session_for(server, clock)
+    get(session, server)
+    get(session, server)
+    assert clock.sleeps == []
+
+
+def test_throttle_paces_x_ratelimit_headers_without_a_single_429():
+    server, _ = run_limited(10 * LIMIT + 1, jitter=0.03, dialect="x-ratelimit")
+    assert server.rejected == 0
+    assert len(server.arrivals) == 10 * LIMIT + 1
+
+
+def test_a_named_window_paces_within_the_margin_from_the_first_window_on():
+    # `window=10` bounds W at once: no whole-second reset wait for the first windows
+    server, _ = run_limited(4 * LIMIT + 1, dialect="x-ratelimit")
+    assert max(slot_gaps(server.arrivals)) < WINDOW + 0.1
+
+
+# -- 429 bodies of every shape ----------------------------------------------------------------
+
+BODIES_429 = {
+    "jsonapi": JSONAPI_429_BODY,
+    "plain": VENDOR_429_BODY,
+    "empty": b"",
+    "html": b"<html><body><h1>429 Too Many Requests</h1>\n<p>slow down</p></body></html>",
+}
+
+
+@pytest.mark.parametrize("shape", BODIES_429)
+def test_a_429_body_of_any_shape_is_retried(server, shape):
+    clock = FakeClock()
+    server.state.script = [Scripted(429, {}, BODIES_429[shape])]
+    assert get(session_for(server, clock), server).status_code == 200
+    assert len(server.state.requests) == 2
+
+
+@pytest.mark.parametrize("shape", BODIES_429)
+def test_giving_up_on_429s_is_one_line_whatever_the_body(server, shape):
+    server.state.script = [Scripted(429, {}, BODIES_429[shape])] * 3
+    with pytest.raises(ApiError) as failure:
+        get(session_for(server, FakeClock()), server)
+    assert str(failure.value) == (
+        "the API kept rate-limiting /v1/dashboards (HTTP 429) after 3 attempts:"
+        " wait a few minutes or raise runtime.request_max_attempts, then rerun"
+    )
+
+
+# -- non-retryable 4xx: one line, the API's reason, never the body or the token ---------------
+
+
+def refused(server, status: int, body: bytes, url: str | None = None) -> str:
+    """The message `ApiSession` fails with when the server answers `status` with `body`."""
+    server.state.script = [Scripted(status, {}, body)]
+    with pytest.raises(ApiError) as failure:
+        session_for(server, FakeClock()).get(url or server.base_url + "dashboards")
+    return str(failure.value)
+
+
+def test_a_400_names_the_request_and_the_apis_reason_in_one_line(server):
+    body = b'{"errors": [{"status": "400", "title": "Bad Request",'
+    body += b' "detail": "page[size] must be at most 100"}]}'
+    message = refused(server, 400, body, server.base_url + "incidents?page[size]=500")
+    assert message == (
+        "the API refused GET /v1/incidents (HTTP 400: page[size] must be at most 100):"
+        " check the request settings (page_size, initial_updated_at) and rerun"
+    )
+
+
+def test_a_4xx_without_a_detail_quotes_the_jsonapi_title(server):
+    body = b'{"errors": [{"status": "422", "title": "Unprocessable Entity"}]}'
+    assert "(HTTP 422: Unprocessable Entity)" in refused(server, 422, body)
+
+
+def test_a_4xx_quotes_a_plain_error_string(server):
+    body = b'{"error": "filter[updated_at][gte] is not a valid time"}'
+    assert "(HTTP 400: filter[updated_at][gte] is not a valid time)" in refused(server, 400, body)
+
+
+def test_a_404_with_an_html_body_quotes_none_of_it(server):
+    body = b"<!DOCTYPE html><html><title>Not Found</title><body>nginx</body></html>"
+    assert refused(server, 404, body) == (
+        "the API refused GET /v1/dashboards (HTTP 404): check base_url and rerun"
+    )
+
+
+def test_a_4xx_with_an_empty_body_still_names_the_status(server):
+    assert "(HTTP 400)" in refused(server, 400, b"")
+
+
+def test_a_long_multiline_reason_is_collapsed_and_trimmed(server):
+    detail = "first line\n\tsecond line\r\n" + "x" * 1000 + " TAIL-OF-THE-BODY"
+    body = b'{"errors": [{"detail": ' + orjson.dumps(detail) + b"}]}"
+    message = refused(server, 400, body)
+    reason = message.split("(HTTP 400: ", 1)[1].rsplit("): check", 1)[0]
+    assert reason.startswith("first line second line xxx")
+    assert len(reason) <= 120
+    assert "\n" not in message and "\r" not in message and "\t" not in message
+    assert "TAIL-OF-THE-BODY" not in message
+    assert len(message) <= MESSAGE_MAX_CHARS
+
+
+def test_a_4xx_reason_that_echoes_the_token_is_masked(server):
+    body = b'{"error": "key fixture-token may not read incidents"}'
+    message = refused(server, 400, body)
+    assert "fixture-token" not in message
+    assert "(HTTP 400: key *** may not read incidents)" in message
+
+
+def test_a_4xx_is_not_retried(server):
+    clock = FakeClock()
+    server.state.script = [Scripted(422, {}, b'{"error": "no"}')]
+    with pytest.raises(ApiError):
+        get(session_for(server, clock), server)
+    assert len(server.state.requests) == 1
+    assert clock.sleeps == []
+
+
+def test_a_4xx_on_a_very_long_path_stays_within_the_message_limit(server):
+    body = b'{"errors": [{"detail": "' + b"y" * 500 + b'"}]}'
+    message = refused(server, 400, body, server.base_url + "a" * 2000 + "/dashboards")
+    assert len(message) <= MESSAGE_MAX_CHARS
+    assert message.startswith("the API refused GET /v1/aaa")
+    assert "/dashboards (HTTP 400: yyy" in message  # both ends of the path survive
+
+
+def test_a_401_quotes_a_short_reason(server):
+    body = b'{"errors": [{"status": "401", "detail": "API key expired"}]}'
+    server.state.script = [Scripted(401, {}, body)]
+    with pytest.raises(ApiAuthError) as failure:
+        get(session_for(server, FakeClock()), server)
+    assert str(failure.value) == (
+        "the API rejected the token (HTTP 401 from /v1/dashboards: API key expired):"
+        " set api_key (env API_KEY)"
+    )
+
+
+def test_a_403_leaves_out_a_long_reason(server):
+    body = b'{"error": "' + b"this key lacks the incidents:read scope " * 5 + b'"}'
+    server.state.script = [Scripted(403, {}, body)]
+    with pytest.raises(ApiAuthError) as failure:
+        get(session_for(server, FakeClock()), server)
+    assert str(failure.value) == (
+        "the API rejected the token (HTTP 403 from /v1/dashboards): set api_key (env API_KEY)"
+    )
+
+
+def test_api_reason_is_one_line_of_at_most_120_characters():
+    reason = api_reason(b'{"error": "bad\\nrequest ' + b"z" * 400 + b'"}')
+    assert reason is not None
+    assert reason.startswith("bad request zzz")
+    assert len(reason) <= 120
+
+
+def test_api_reason_masks_a_token_the_cut_would_otherwise_halve():
+    body = b'{"error": "' + b"w" * 100 + b' token-abcdefghijklmnop rejected"}'
+    reason = api_reason(body, secrets=("token-abcdefghijklmnop",))
+    assert reason is not None
+    assert "token-abc" not in reason
+    assert reason.endswith("*** rejected")
+
+
+def test_refusal_message_stays_within_the_limit_for_worst_case_parts():
+    message = refusal_message("PROPFIND-LONG-METHOD", "/v1/" + "p" * 5000, 499, "r" * 5000)
+    assert len(message) <= MESSAGE_MAX_CHARS
+    assert "\n" not in message
+
+
+def test_api_reason_reads_jsonapi_plain_and_message_bodies():
+    assert api_reason(b'{"errors": [{"title": "T", "detail": "D"}]}') == "D"
+    assert api_reason(b'{"errors": ["just a string"]}') == "just a string"
+    assert api_reason(VENDOR_429_BODY) == "Rate limit exceeded. Try again later."
+    assert api_reason(b'{"error": {"message": "nested"}}') == "nested"
+    assert api_reason(b'{"message": "top-level"}') == "top-level"
+
+
+@pytest.mark.parametrize(
+    "body", [b"", b"<html>oops</html>", b"[1, 2]", b'"text"', b'{"errors": []}', b'{"error": 5}']
+)
+def test_api_reason_finds_nothing_in_a_body_without_one(body):
+    assert api_reason(body) is None
+
+
+# -- every other message stays within the limit, whatever the URL -------------------------------
+
+LONG_PATH = "/v1/" + "segment/" * 200 + "dashboards"
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        [Scripted(429)] * 3,
+        [Scripted(503)] * 3,
+        [Scripted(200, {}, b"<html>")],
+        [Scripted(200, {}, b'{"meta": {}}')],
+    ],
+    ids=["429-give-up", "5xx-give-up", "not-json", "no-data"],
+)
+def test_failures_on_a_very_long_path_stay_within_the_message_limit(server, answers):
+    server.state.script = list(answers)
+    url = server.base_url.removesuffix("/v1/") + LONG_PATH
+    with pytest.raises(ApiError) as failure:
+        session_for(server, FakeClock(), backoff_factor=0.0).get(url)
+    message = str(failure.value)
+    assert len(message) <= MESSAGE_MAX_CHARS
+    assert "\n" not in message
+    assert "/v1/segment/" in message and "/dashboards" in message
+
+
+def test_the_foreign_host_message_stays_within_the_limit_for_a_very_long_host(server):
+    session = session_for(server, FakeClock())
+    host = "evil-" + "x" * 240 + ".example"
+    with pytest.raises(ForeignHostError) as failure:
+        session.get(f"https://{host}/v1/dashboards?page[number]=2")
+    assert len(str(failure.value)) <= MESSAGE_MAX_CHARS
+    assert str(failure.value).startswith("refusing to send the API token to https://evil-xxx")
+
+
+def test_the_connection_message_hides_url_credentials_and_stays_within_the_limit():
+    base = f"http://{'u' * 300}:hunter2@127.0.0.1:9/v1/"
+    policy = RetryPolicy(max_attempts=1, timeout=1)
+    with pytest.raises(ApiError) as failure:
+        ApiSession(base, policy).get(base + "dashboards")
+    message = str(failure.value)
+    assert message == (
+        "the API at http://127.0.0.1:9 could not connect after all retries:"
+        " check base_url and the network, then rerun"
+    )
