@@ -190,6 +190,32 @@ def test_rate_limited_sync_completes_with_throttling(settings, tmp_path):
         assert_raw_equals_ground_truth(settings, api)
 
 
+@pytest.mark.parametrize(
+    ("headers", "body"),
+    [("ietf", "jsonapi"), ("ietf-delta", "empty"), ("x", "plain")],
+    ids=["RateLimit-epoch", "RateLimit-delta", "X-RateLimit-plain-429-body"],
+)
+def test_a_rate_limited_sync_paces_itself_from_any_header_dialect(settings, headers, body):
+    faults = {"rate_limit_headers": headers, "rate_limit_body": body}
+    with run_demo_api(**SIZE, rate_limit=6, rate_window=1.0, faults=faults) as api:
+        result, _ = sync(settings, api)
+        assert api.stats()["rate_limited"] == 0  # counted by the server, not the client
+        assert result.rows["incidents"] == SIZE["incidents"]
+        assert_raw_equals_ground_truth(settings, api)
+
+
+def test_a_rate_limited_sync_without_rate_limit_headers_completes_on_backoff(settings):
+    # no headers, an empty 429 body: only the configured backoff is left (1 s, 2 s, 4 s)
+    settings = settings.with_overrides(
+        request_backoff_factor=1.0, request_max_retry_delay=4.0, request_max_attempts=4
+    )
+    faults = {"rate_limit_headers": "none", "rate_limit_body": "empty"}
+    with run_demo_api(**SIZE, rate_limit=6, rate_window=1.0, faults=faults) as api:
+        result, session = sync(settings, api)
+        assert api.stats()["rate_limited"] == session.stats.rate_limited > 0
+        assert_raw_equals_ground_truth(settings, api)
+
+
 def test_server_errors_are_retried_until_the_sync_completes(settings):
     settings = settings.with_overrides(request_max_attempts=8)
     with run_demo_api(**SIZE, faults={"error_rate": 0.3}) as api:
