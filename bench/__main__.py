@@ -37,6 +37,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--skip-floor", action="store_true", help="no minimal-client floor")
     parser.add_argument("--skip-rate-limited", action="store_true", help="no rate-limited scenario")
     parser.add_argument(
+        "--rate-limit-dialects",
+        default="ietf,x",
+        help="header dialects of the rate-limited runs, comma-separated, the first one checked"
+        " against the targets (ietf, ietf-delta, x, none; default ietf,x)",
+    )
+    parser.add_argument(
         "--skip-incremental", action="store_true", help="no change batch + incremental run"
     )
     parser.add_argument(
@@ -89,7 +95,10 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             incremental_ws, incremental_scale, full, args.repeat
         )
     if not args.skip_rate_limited:
-        results["rate_limited"] = scenarios.rate_limited(workdir)
+        dialects = [d.strip() for d in args.rate_limit_dialects.split(",") if d.strip()]
+        by_dialect = {d: scenarios.rate_limited(workdir, d) for d in dialects}
+        results["rate_limited"] = by_dialect[dialects[0]]
+        results["rate_limited_by_dialect"] = by_dialect
     results["bench_seconds"] = time.perf_counter() - started
     results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     report.add_verdicts(results)

@@ -95,6 +95,16 @@ def add_verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
     if rl:
         check("rate-limited: share of allowed rate", rl["rate_share"], RATE_SHARE)
         check("rate-limited: 429s / requests", rl["share_429"], RATE_429_SHARE)
+        for dialect, other in (results.get("rate_limited_by_dialect") or {}).items():
+            if other is not rl:
+                check(
+                    f"rate-limited ({dialect}): share of allowed rate",
+                    other["rate_share"],
+                    RATE_SHARE,
+                )
+                check(
+                    f"rate-limited ({dialect}): 429s / requests", other["share_429"], RATE_429_SHARE
+                )
         checks.append(
             {
                 "figure": "rate-limited: run succeeded",
@@ -239,7 +249,7 @@ def rate_limited_rows(rl: dict[str, Any]) -> list[list[str]]:
     return [
         [
             f"Rate-limited ({rl['incidents']:,} incidents,"
-            f" {rl['limit']} req / {rl['window_s']:.0f}s)",
+            f" {rl['limit']} req / {rl['window_s']:.0f}s, {rl.get('dialect', 'ietf')} headers)",
             "value",
             "target",
         ],
@@ -304,7 +314,11 @@ def render(results: dict[str, Any]) -> str:
         parts.append(render_table(full_load_rows(results["full_load"])))
     if results.get("incremental"):
         parts.append(render_table(incremental_rows(results["incremental"])))
-    if results.get("rate_limited"):
+    by_dialect = results.get("rate_limited_by_dialect") or {}
+    if by_dialect:
+        for figures in by_dialect.values():
+            parts.append(render_table(rate_limited_rows(figures)))
+    elif results.get("rate_limited"):
         parts.append(render_table(rate_limited_rows(results["rate_limited"])))
     errors = [e for s in results.get("full_load", []) for e in s["errors"]]
     errors += (results.get("incremental") or {}).get("errors", [])

@@ -228,21 +228,25 @@ def incremental(
     }
 
 
-def rate_limited(workdir: Path) -> dict[str, Any]:
-    """The ELT against a demo API limited to RATE_LIMIT per RATE_WINDOW_S (one run).
+def rate_limited(workdir: Path, dialect: str = "ietf") -> dict[str, Any]:
+    """The ELT against a demo API limited to RATE_LIMIT per RATE_WINDOW_S (one run), which
+    reports its limit in one header `dialect` (the demo API's `--rate-limit-headers`).
 
     The share of the allowed rate comes from the server's request log (see
     `allowed_rate_share`): the client's own timings include its start-up and cannot show
     when a request reached the limiter. 429s come from both sides (server count and the
     client's summary).
     """
-    ws = Workspace.create("rate-limited", workdir)
+    ws = Workspace.create(f"rate-limited-{dialect}", workdir)
+    # the vendor spec's X-RateLimit-* comes with its plain {"error": ...} 429 body
+    body = "plain" if dialect == "x" else "jsonapi"
     with run_demo_api(
         seed=SEED,
         incidents=RATE_INCIDENTS,
         dashboards=RATE_DASHBOARDS,
         rate_limit=RATE_LIMIT,
         rate_window=RATE_WINDOW_S,
+        faults={"rate_limit_headers": dialect, "rate_limit_body": body},
     ) as api:
         api.reset_stats()
         env = elt_env(
@@ -252,7 +256,10 @@ def rate_limited(workdir: Path) -> dict[str, Any]:
             base_url=api.base_url,
             api_key=api.token,
         )
-        _log(f"rate-limited: ELT against {RATE_LIMIT} requests / {RATE_WINDOW_S:.0f}s")
+        _log(
+            f"rate-limited ({dialect} headers): ELT against {RATE_LIMIT} requests"
+            f" / {RATE_WINDOW_S:.0f}s"
+        )
         run = run_elt(ws, env, "rate-limited")
         stats = api.stats()
     total = int(stats["requests_total"])
@@ -268,6 +275,7 @@ def rate_limited(workdir: Path) -> dict[str, Any]:
         f" share of allowed rate {share if share is None else round(share, 3)}"
     )
     return {
+        "dialect": dialect,
         "incidents": RATE_INCIDENTS,
         "dashboards": RATE_DASHBOARDS,
         "limit": RATE_LIMIT,

@@ -164,3 +164,25 @@ def test_incidents_updated_during_the_listing_are_not_taken_for_deleted(settings
         api.set_faults(churn_per_page=5.0, no_cursor_paging=True)
         run(settings, api, check_deletions=True)
         assert deleted(settings) == removed
+
+
+def test_keyset_paging_hands_dlt_each_record_once():
+    """The keyset re-reads the records at its bound and drops them from the page list in
+    place, relying on dlt's RESTClient yielding the very list `update_state` received."""
+    from dlt.sources.helpers.rest_client import RESTClient
+    from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
+
+    from ingestion.paging import JsonApiPaginator
+
+    with run_demo_api(**SIZE, faults={"no_cursor_paging": True}) as api:
+        client = RESTClient(api.base_url, auth=BearerTokenAuth(api.token), data_selector="data")
+        paginator = JsonApiPaginator(
+            keyset_param="filter[updated_at][gte]", keyset_path="attributes.updated_at"
+        )
+        params = {"sort": "updated_at", "filter[updated_at][gte]": "2000-01-01T00:00:00Z"}
+        pages = client.paginate(
+            "incidents", params=params | {"page[size]": 20}, paginator=paginator
+        )
+        ids = [record["id"] for page in pages for record in page]
+    assert len(ids) == len(set(ids)), "dlt no longer yields the list the paginator trimmed"
+    assert len(ids) == SIZE["incidents"]

@@ -7,6 +7,7 @@ from dlt.extract.exceptions import ResourceExtractionError
 from dlt.sources.rest_api import rest_api_source
 
 from ingestion.http import ApiAuthError, ApiSession, RetryPolicy
+from ingestion.pipeline import make_pipeline
 from ingestion.records import RecordShapeError
 from ingestion.source import analytics_api_source, build_config
 from tests.ingestion.jsonapi_server import jsonapi_server
@@ -14,6 +15,9 @@ from tests.ingestion.records_factory import dashboard, incident
 
 
 def extract(settings, server, resource: str, token: str = "fixture-token") -> list[dict]:
+    # a fresh pipeline of its own: outside one, dlt's incremental would read the state of
+    # whichever pipeline another test in this process made active last
+    make_pipeline(settings)
     session = ApiSession(server.base_url, RetryPolicy(backoff_factor=0.01, timeout=5))
     source = analytics_api_source(settings, server.base_url, token, session)
     return list(source.resources[resource])

@@ -196,6 +196,7 @@ def test_rate_limited_sync_completes_with_throttling(settings, tmp_path):
     ids=["RateLimit-epoch", "RateLimit-delta", "X-RateLimit-plain-429-body"],
 )
 def test_a_rate_limited_sync_paces_itself_from_any_header_dialect(settings, headers, body):
+    settings = settings.with_overrides(request_max_retry_delay=5.0)  # waits may span a window
     faults = {"rate_limit_headers": headers, "rate_limit_body": body}
     with run_demo_api(**SIZE, rate_limit=6, rate_window=1.0, faults=faults) as api:
         result, _ = sync(settings, api)
@@ -211,7 +212,7 @@ def test_a_rate_limited_sync_without_rate_limit_headers_completes_on_backoff(set
     )
     faults = {"rate_limit_headers": "none", "rate_limit_body": "empty"}
     with run_demo_api(**SIZE, rate_limit=6, rate_window=1.0, faults=faults) as api:
-        result, session = sync(settings, api)
+        _, session = sync(settings, api)
         assert api.stats()["rate_limited"] == session.stats.rate_limited > 0
         assert_raw_equals_ground_truth(settings, api)
 

@@ -15,12 +15,14 @@ from tests.reliability.conftest import (
 
 
 def assert_one_line_failure(run: Run, *phrases: str) -> None:
-    """Exit 1, and one or two lines on stderr that say what happened and what to do."""
+    """Exit 1, and one line on stderr (at most 300 characters after the prefix) that says
+    what happened and what to do."""
     assert run.returncode == 1, run.describe()
     assert "Traceback" not in run.stderr and "Traceback" not in run.stdout, run.describe()
     lines = run.message_lines
-    assert 1 <= len(lines) <= 2, run.describe()
+    assert len(lines) == 1, run.describe()
     assert lines[0].startswith("ELT failed: "), run.describe()
+    assert len(lines[0]) <= len("ELT failed: ") + 300, run.describe()
     message = " ".join(lines)
     for phrase in phrases:
         assert phrase.lower() in message.lower(), f"{phrase!r} not in {message!r}"
@@ -66,6 +68,8 @@ def assert_converged(step: Step) -> None:
     ids = [i for i, _ in after.incidents]
     assert len(ids) == len(set(ids)), "duplicate incident ids in raw"
     assert normalised(after) == truth_incidents(truth)
+    loaded = {i for i, _ in after.incidents}
+    assert after.deleted_ids == loaded & set(truth["deleted_incident_ids"]), "deletions missed"
     current = [d for d in after.dashboards if d[2] is None]
     assert len(current) == len({d[0] for d in current}), "two current versions of a dashboard"
     assert after.current_dashboards == truth_dashboards(truth)

@@ -47,6 +47,8 @@ FAST = {
     # every response carries RateLimit-Reset (up to a window away): cap the honoured wait
     "RUNTIME__REQUEST_MAX_RETRY_DELAY": "0.05",
     "RUNTIME__REQUEST_TIMEOUT": "5",
+    # every run lists the incidents, so each converged run has seen every upstream deletion
+    "SOURCES__ANALYTICS_API__DELETION_CHECK_HOURS": "0",
 }
 # Unique per session, recognisable, and long enough that a chance match is impossible.
 TOKEN = f"reltok-{secrets.token_hex(20)}"
@@ -94,6 +96,7 @@ class Snapshot:
     max_loaded_updated_at: datetime | None
     fct_incidents: list[tuple[str, datetime]]  # (incident_id, updated_at) of marts
     live_dim_dashboards: set[str]  # dashboard ids marts.dim_dashboards shows as not deleted
+    deleted_ids: set[str] = field(default_factory=set)  # raw.incident_deletions
 
     @property
     def current_dashboards(self) -> set[tuple[str, datetime, str]]:
@@ -240,9 +243,16 @@ class Workspace:
                     destination_cursor = cursor_of(decompress_state(row[0]))
             max_loaded = max((u for _, u in incidents if u is not None), default=None)
             fct = (
-                con.execute("select incident_id, updated_at from marts.fct_incidents").fetchall()
+                con.execute(
+                    "select incident_id, updated_at from marts.fct_incidents where not is_deleted"
+                ).fetchall()
                 if ("marts", "fct_incidents") in tables
                 else []
+            )
+            deleted = (
+                {r[0] for r in con.execute("select id from raw.incident_deletions").fetchall()}
+                if ("raw", "incident_deletions") in tables
+                else set()
             )
             live = (
                 {
@@ -255,6 +265,7 @@ class Workspace:
                 else set()
             )
         return Snapshot(
+            deleted_ids=deleted,
             incidents=incidents,
             dashboards=dashboards,
             raw_counts=raw_counts,
@@ -291,7 +302,12 @@ class Workspace:
 
 
 def checksum(con, table: str, skip_lineage: bool) -> str:
-    """md5 over the table's rows in a stable order (optionally without dlt lineage columns)."""
+    """md5 over the table's rows in a stable order.
+
+    With `skip_lineage`, dlt lineage columns are left out, and so are the rows of incidents
+    deleted upstream: what the API still has, which a full refresh (that can no longer
+    load the deleted ones) must reproduce exactly.
+    """
     schema, name = table.split(".")
     columns = [
         c
@@ -302,9 +318,15 @@ def checksum(con, table: str, skip_lineage: bool) -> str:
         if not (skip_lineage and c in LINEAGE_COLUMNS)
     ]
     select = ", ".join(f'"{c}"' for c in columns)
+    where = ""
+    if skip_lineage and "incident_id" in columns:
+        where = (
+            " where incident_id not in"
+            " (select incident_id from marts.fct_incidents where is_deleted)"
+        )
     sql = (
         f"select count(*), md5(coalesce(string_agg(r, chr(10) order by r), ''))"
-        f" from (select (row({select}))::varchar as r from {table})"
+        f" from (select (row({select}))::varchar as r from {table}{where})"
     )
     count, digest = con.execute(sql).fetchone()
     return f"{count}:{digest}"
@@ -350,7 +372,8 @@ def truth_dashboards(truth: dict[str, Any]) -> set[tuple[str, datetime, str]]:
 
 
 def normalised(snapshot: Snapshot) -> list[tuple[str, datetime]]:
-    return sorted((i, parse_ts(u)) for i, u in snapshot.incidents)
+    """raw.incidents as the API has them now: rows of incidents found deleted left out."""
+    return sorted((i, parse_ts(u)) for i, u in snapshot.incidents if i not in snapshot.deleted_ids)
 
 
 # --------------------------------------------------------------------------------- process
@@ -424,6 +447,29 @@ FAULT_CASES: dict[str, dict[str, Any]] = {
         "faults": {"rate_limit": 2, "rate_window": 60},
         "expect": ["HTTP 429", "/v1/incidents", "rerun"],
     },
+    # the vendor's current spec: X-RateLimit-* headers and a plain {"error": ...} 429 body
+    "rate_limited_x_headers_plain_body": {
+        "faults": {
+            "rate_limit": 2,
+            "rate_window": 60,
+            "rate_limit_headers": "x",
+            "rate_limit_body": "plain",
+        },
+        "expect": ["HTTP 429", "/v1/incidents", "rerun"],
+    },
+    "rate_limited_no_headers_empty_body": {
+        "faults": {
+            "rate_limit": 2,
+            "rate_window": 60,
+            "rate_limit_headers": "none",
+            "rate_limit_body": "empty",
+        },
+        "expect": ["HTTP 429", "/v1/incidents", "rerun"],
+    },
+    "page_size_refused": {
+        "env": lambda: {"SOURCES__ANALYTICS_API__PAGE_SIZE": "500"},
+        "expect": ["HTTP 400", "page[size]"],
+    },
     "always_429": {
         "faults": {"always_429": True, "fault_resource": "incidents"},
         "expect": ["HTTP 429", "after 3 attempts"],
@@ -483,7 +529,12 @@ FAULT_CASES: dict[str, dict[str, Any]] = {
     },
 }
 
-HEALTHY = {"rate_limit": 3000, "rate_window": 60}
+HEALTHY = {
+    "rate_limit": 3000,
+    "rate_window": 60,
+    "rate_limit_headers": "ietf",
+    "rate_limit_body": "jsonapi",
+}
 
 
 @pytest.fixture(scope="session")

@@ -27,6 +27,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ingestion import deletions
 from ingestion.records import RecordShapeError, check_record
 from ingestion.source import DASHBOARD_COLUMNS, INCIDENT_COLUMNS
 from tests.ingestion.records_factory import dashboard, incident
@@ -157,7 +158,16 @@ def load(pipeline, incidents: list[dict], dashboards: list[dict]) -> None:
         write_disposition={"disposition": "merge", "strategy": "scd2"},
         columns=json.loads(json.dumps(DASHBOARD_COLUMNS)),
     )
-    pipeline.run([incidents_resource, dashboards_resource], loader_file_format="parquet")
+    # the deletion check's table, empty: the staging models read it
+    deletions_resource = dlt.resource(
+        [dlt.mark.materialize_table_schema()],
+        name=deletions.RESOURCE,
+        write_disposition="replace",
+        columns=json.loads(json.dumps(deletions.COLUMNS)),
+    )
+    pipeline.run(
+        [incidents_resource, dashboards_resource, deletions_resource], loader_file_format="parquet"
+    )
 
 
 @settings(

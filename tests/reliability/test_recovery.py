@@ -39,7 +39,8 @@ def test_full_refresh_converges(full_refresh):
 
 
 def test_full_refresh_builds_the_same_marts_as_the_incremental_path(full_refresh):
-    """Compared without lineage columns (load ids, scd2 validity times), which name loads."""
+    """Compared without lineage columns (load ids, scd2 validity times), which name loads,
+    over the incidents the API still has (a full refresh cannot load deleted ones)."""
     assert full_refresh.after.marts == full_refresh.before.marts
 
 
