@@ -8,7 +8,11 @@ core attributes at extract time fails the run before anything is loaded, naming 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import UTC
 from typing import Any
+
+from ingestion.contract import KNOWN_ATTRIBUTES, REQUIRED_ATTRIBUTES
+from ingestion.paging import parse_instant
 
 PYTHON_TYPES: dict[str, tuple[type, ...]] = {
     "text": (str,),
@@ -40,8 +44,18 @@ def core_attributes(columns: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple
     return expected
 
 
-def find_problem(record: Any, expected: Mapping[str, tuple[type, ...]]) -> str | None:
-    """Describe what is wrong with one JSON:API record, or None when it is fine."""
+def find_problem(
+    record: Any,
+    expected: Mapping[str, tuple[type, ...]],
+    required: frozenset[str] = frozenset(),
+    known: frozenset[str] | None = None,
+) -> str | None:
+    """Describe what is wrong with one JSON:API record, or None when it is fine.
+
+    A core attribute the spec requires must be there. An optional one may be absent (it
+    loads as null), unless the record also carries an attribute the spec does not know:
+    then the absent one was most likely renamed to it.
+    """
     if not isinstance(record, dict) or "id" not in record:
         return "is not a JSON:API resource object (no `id`)"
     attributes = record.get("attributes")
@@ -49,7 +63,15 @@ def find_problem(record: Any, expected: Mapping[str, tuple[type, ...]]) -> str |
         return "has no `attributes` object"
     for key, types in expected.items():
         if key not in attributes:
-            return f"core field 'attributes.{key}' is missing (renamed or removed upstream?)"
+            if key in required:
+                return f"core field 'attributes.{key}' is missing (renamed or removed upstream?)"
+            new = sorted(k for k in attributes if known is not None and k not in known)
+            if new:
+                return (
+                    f"core field 'attributes.{key}' is missing and 'attributes.{new[0]}'"
+                    " is new (renamed upstream?)"
+                )
+            continue
         value = attributes[key]
         if value is None:
             continue
@@ -66,9 +88,11 @@ def find_problem(record: Any, expected: Mapping[str, tuple[type, ...]]) -> str |
 def check_record(resource: str, columns: Mapping[str, Mapping[str, Any]]) -> Callable[[dict], dict]:
     """A `processing_steps` map that passes good records through and stops on a bad one."""
     expected = core_attributes(columns)
+    required = REQUIRED_ATTRIBUTES.get(resource, frozenset(expected))
+    known = KNOWN_ATTRIBUTES.get(resource)
 
     def check(record: dict) -> dict:
-        problem = find_problem(record, expected)
+        problem = find_problem(record, expected, required, known)
         if problem:
             record_id = record.get("id") if isinstance(record, dict) else None
             raise RecordShapeError(
@@ -78,3 +102,38 @@ def check_record(resource: str, columns: Mapping[str, Mapping[str, Any]]) -> Cal
         return record
 
     return check
+
+
+def utc_cursor(resource: str, key: str = "updated_at") -> Callable[[dict], dict]:
+    """A `processing_steps` map that writes the cursor attribute as UTC text.
+
+    The API writes timestamps in local offsets (`...T05:00:00.000-07:00`). dlt's incremental
+    compares string cursors as text, so a later instant written in an offset that sorts
+    earlier would be dropped as already seen, and the stored cursor would be the instant
+    that sorts last as text, not the latest. One fixed UTC form (`...T12:00:00.000000Z`,
+    the form dlt writes back after applying `lag`) makes text order instant order. The
+    loaded column is a timestamp either way.
+    """
+
+    def to_utc(record: dict) -> dict:
+        attributes = record.get("attributes")
+        value = attributes.get(key) if isinstance(attributes, dict) else None
+        if isinstance(value, str) and not _is_utc_text(value):
+            moment = parse_instant(value)
+            if moment is None:
+                raise RecordShapeError(
+                    f"{resource} record {record.get('id')!r}: 'attributes.{key}' holds"
+                    f" {value[:40]!r}, which is not an ISO-8601 timestamp; nothing was loaded"
+                )
+            attributes[key] = moment.astimezone(UTC).strftime(UTC_TEXT)
+        return record
+
+    return to_utc
+
+
+UTC_TEXT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def _is_utc_text(value: str) -> bool:
+    """Already in the one UTC form (`2026-03-01T12:00:00.000000Z`): the fast path."""
+    return len(value) == 27 and value[-1] == "Z" and value[19] == "."

@@ -26,7 +26,7 @@ from ingestion.arrow_pages import ROOT_COLUMNS, BatchPages, PagesToArrow
 from ingestion.deletions import DeletionCheck, deletions_resource
 from ingestion.http import ApiSession
 from ingestion.paging import PAGINATOR_TYPE, JsonApiPaginator
-from ingestion.records import check_record
+from ingestion.records import check_record, utc_cursor
 from ingestion.settings import SOURCE_NAME, Settings
 
 # JSON paths compiled once: dlt re-parses string paths on every page (6% of extract).
@@ -153,7 +153,10 @@ def resources(settings: Settings, backfill: Backfill | None = None) -> list[dict
             "name": "incidents",
             "endpoint": incidents_endpoint(settings, backfill),
             "columns": INCIDENT_COLUMNS | ROOT_COLUMNS,
-            "processing_steps": [{"map": check_record("incidents", INCIDENT_COLUMNS)}],
+            "processing_steps": [
+                {"map": check_record("incidents", INCIDENT_COLUMNS)},
+                {"map": utc_cursor("incidents")},  # before dlt's incremental compares it
+            ],
         },
     ]
 

@@ -76,6 +76,18 @@ FAULT_FLAGS: tuple[tuple[str, dict[str, Any]], ...] = (
     ),
     ("--omit-links", {"action": "store_true", "default": None, "help": "no links object"}),
     (
+        "--local-offsets",
+        {
+            "action": "store_true",
+            "default": None,
+            "help": "write timestamps in a mix of local UTC offsets (-07:00, +10:00, ...)",
+        },
+    ),
+    (
+        "--omit-null-attributes",
+        {"action": "store_true", "default": None, "help": "leave null attributes out"},
+    ),
+    (
         "--churn-per-page",
         {"type": float, "metavar": "N", "help": "live incident updates after each page (0)"},
     ),

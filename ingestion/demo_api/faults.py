@@ -17,6 +17,7 @@ import json
 import random
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ingestion.demo_api.timeutil import epoch_seconds_from_iso
@@ -26,7 +27,17 @@ RETYPE_TARGETS = ("string", "int", "float", "bool", "null", "object", "array")
 ERROR_STATUSES = (500, 502, 503)
 #: Keys of a list response's ``meta`` that ``omit_meta`` may leave out.
 META_KEYS = ("current_page", "next_page", "prev_page", "total_count", "total_pages", "next_cursor")
-_BOOL_KEYS = ("always_429", "no_cursor_paging", "omit_links")
+_BOOL_KEYS = (
+    "always_429",
+    "no_cursor_paging",
+    "omit_links",
+    "local_offsets",
+    "omit_null_attributes",
+)
+#: UTC offsets `local_offsets` writes timestamps in: the vendor's examples use local ones
+#: (`2025-07-12T00:17:06.037-07:00`). +10:00 and -07:00 are the adversarial pair: a later
+#: instant in -07:00 reads earlier, as text, than an earlier one in +10:00.
+LOCAL_OFFSETS = ("+10:00", "-07:00", "+05:30", "-03:00", "+00:00", "Z", "+01:00", "-09:30")
 _SHARE_KEYS = ("error_rate", "duplicate_rate", "churn_delete_share")
 
 
@@ -52,6 +63,8 @@ class Faults:
     omit_links: bool = False  # no links object in list responses
     churn_per_page: float = 0.0  # live incident updates after each 200 incidents page
     churn_delete_share: float = 0.0  # share of live updates that delete the incident
+    local_offsets: bool = False  # write timestamps in a mix of local UTC offsets
+    omit_null_attributes: bool = False  # leave attributes whose value is null out of records
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> Faults:
@@ -187,6 +200,38 @@ def _retype(value: Any, target: str) -> Any:
     if target == "object":
         return {"value": value}
     return [value]
+
+
+def _in_offset(value: str, offset: str) -> str:
+    """`2026-03-01T12:00:00.000Z` written as the same instant in `offset`."""
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if offset == "Z":
+        return value
+    sign = -1 if offset[0] == "-" else 1
+    hours, minutes = int(offset[1:3]), int(offset[4:6])
+    local = moment.astimezone(timezone(sign * timedelta(hours=hours, minutes=minutes)))
+    return local.isoformat(timespec="milliseconds")
+
+
+def localize_timestamps(seed: int, record: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `record` whose `*_at` attributes are written in local offsets.
+
+    The offset is drawn per record and version (its `updated_at`), so one record keeps its
+    offset until it changes, and a change may move it to another offset.
+    """
+    attributes = dict(record.get("attributes", {}))
+    key = f"demo-api/offset/{seed}/{record.get('id')}/{attributes.get('updated_at')}"
+    offset = random.Random(key).choice(LOCAL_OFFSETS)
+    for name, value in attributes.items():
+        if name.endswith("_at") and isinstance(value, str) and value.endswith("Z"):
+            attributes[name] = _in_offset(value, offset)
+    return {**record, "attributes": attributes}
+
+
+def drop_null_attributes(record: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `record` without its null attributes, as many JSON:API servers send it."""
+    attributes = {k: v for k, v in record.get("attributes", {}).items() if v is not None}
+    return {**record, "attributes": attributes}
 
 
 def mutate_attributes(faults: Faults, record: dict[str, Any]) -> dict[str, Any]:

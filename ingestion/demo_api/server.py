@@ -26,8 +26,10 @@ from ingestion.demo_api.cursor import Cursor, encode_cursor
 from ingestion.demo_api.dataset import Dataset
 from ingestion.demo_api.faults import (
     Faults,
+    drop_null_attributes,
     duplicates_for,
     error_status_for,
+    localize_timestamps,
     mutate_attributes,
 )
 from ingestion.demo_api.incident_render import severity_object
@@ -337,6 +339,10 @@ class DemoApp:
                 data = [render(i) for i in repeated] + data
         if targeted and faults.mutates_records and page.number >= faults.fault_from_page:
             data = [mutate_attributes(faults, record) for record in data]
+        if targeted and faults.local_offsets:
+            data = [localize_timestamps(self.dataset.params.seed, record) for record in data]
+        if targeted and faults.omit_null_attributes:
+            data = [drop_null_attributes(record) for record in data]
         document: dict[str, Any] = {
             "data": data,
             "links": _links(host, resource, request, page),
