@@ -26,7 +26,7 @@ dlt's `page_number` paginator, which raises when it is missing.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dlt.sources.helpers.rest_client.paginators import BasePaginator
@@ -37,6 +37,9 @@ PAGINATOR_TYPE = "json_api"
 PAGE_NUMBER = "page[number]"
 PAGE_SIZE = "page[size]"
 PAGE_AFTER = "page[after]"
+# A server may compare the filter at whole seconds: records up to this much older than the
+# bound are re-reads, not a sign that it ignored the filter.
+FILTER_SLACK = timedelta(seconds=1)
 
 
 class PagingError(Exception):
@@ -175,6 +178,13 @@ class JsonApiPaginator(BasePaginator):
         """Move the lower bound to the newest record seen; page on by number only when a
         whole page shared the current bound (a tie group larger than a page)."""
         moments = [parse_instant(_dig(record, *self.keyset_keys)) for record in records]
+        floor = self.boundary - FILTER_SLACK if self.boundary is not None else None
+        if floor is not None and any(m is not None and m < floor for m in moments):
+            # paging on from the bound would start over from the top of the list forever
+            raise PagingError(
+                f"the API ignored {self.keyset_param} (a record older than the bound came"
+                " back): paging cannot continue safely; report it to the API's owner"
+            )
         newest = max((m for m in moments if m is not None), default=None)
         if newest is not None and (self.boundary is None or newest > self.boundary):
             index = moments.index(newest)

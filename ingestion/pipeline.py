@@ -30,7 +30,13 @@ from ingestion.deletions import RESOURCE as DELETIONS
 from ingestion.deletions import DeletionCheck, check_due, last_checked, read_known
 from ingestion.http import ApiSession, RetryPolicy
 from ingestion.publish import BUILD_SUFFIX, publish
-from ingestion.runs import elt_lock, record_run, wait_for_warehouse
+from ingestion.runs import (
+    AlreadyRunningError,
+    Ledger,
+    WarehouseLockedError,
+    elt_lock,
+    wait_for_warehouse,
+)
 from ingestion.settings import (
     RAW_DATASET,
     REPO_ROOT,
@@ -461,48 +467,66 @@ def rewind_cursors(pipeline: dlt.Pipeline, before: dict[str, Any]) -> None:
 
 
 def run_elt(settings: Settings, options: RunOptions | None = None) -> RunSummary:
-    """One whole run under the warehouse lock; every outcome lands in the run ledger."""
+    """One whole run under the warehouse lock; every run that starts lands in the ledger.
+
+    A run refused by the run lock or by a busy warehouse is recorded as `refused` (kept in
+    the working folder until the next run writes the ledger, see `runs.Ledger`); a run that
+    got the warehouse is recorded as `running` first, so one killed on the way is found by
+    the next run and marked `interrupted`.
+    """
     options = options or RunOptions()
-    with elt_lock(settings.lock_path, settings.warehouse):
-        if settings.on_duckdb:
-            wait_for_warehouse(settings.duckdb_path, settings.lock_wait_seconds)
-        pipeline = make_pipeline(settings)
-        bind_state_to_warehouse(pipeline)
-        record = {
-            "run_id": uuid.uuid4().hex,
-            "started_at": datetime.now(UTC),
-            "source": "demo API" if settings.uses_demo_api else settings.base_url,
-            "full_refresh": options.full_refresh,
-            "cursor_before": incremental_cursors(pipeline),
-        }
-        try:
-            summary = _run(settings, pipeline, options)
-        except BaseException as exc:
-            from ingestion.errors import explain
+    ledger = Ledger(settings.working_dir)
+    record: dict[str, Any] = {
+        "run_id": uuid.uuid4().hex,
+        "started_at": datetime.now(UTC),
+        "source": "demo API" if settings.uses_demo_api else settings.base_url,
+        "full_refresh": options.full_refresh,
+    }
+    pipeline = make_pipeline(settings)
+    try:
+        with elt_lock(settings.lock_path, settings.warehouse):
+            if settings.on_duckdb:
+                wait_for_warehouse(settings.duckdb_path, settings.lock_wait_seconds)
+            return _run_recorded(settings, pipeline, options, ledger, record)
+    except (AlreadyRunningError, WarehouseLockedError) as exc:
+        from ingestion.errors import explain
 
-            if isinstance(exc, TransformError) and not options.backfill:
-                rewind_cursors(pipeline, record["cursor_before"])
-            _record(pipeline, record | {"status": "failed", "error": explain(exc)})
-            raise
-        _record(
-            pipeline,
-            record
-            | {
-                "status": "success",
-                "rows": summary.rows,
-                "pages": summary.pages,
-                "cursor_after": summary.cursors_after,
-                "deletions": summary.deletions,
-            },
-        )
-        return summary
+        ledger.defer(record | {"status": "refused", "error": explain(exc)})
+        raise
 
 
-def _record(pipeline: dlt.Pipeline, record: dict[str, Any]) -> None:
-    """Best effort: a ledger that cannot be written must not hide the run's own outcome."""
-    record = record | {"finished_at": datetime.now(UTC)}
-    with contextlib.suppress(Exception), pipeline.sql_client() as client:
-        record_run(client, record)
+def _run_recorded(
+    settings: Settings,
+    pipeline: dlt.Pipeline,
+    options: RunOptions,
+    ledger: Ledger,
+    record: dict[str, Any],
+) -> RunSummary:
+    """The run itself, with its ledger row written before and after."""
+    bind_state_to_warehouse(pipeline)
+    record["cursor_before"] = incremental_cursors(pipeline)
+    ledger.start(pipeline, record | {"status": "running"})
+    try:
+        summary = _run(settings, pipeline, options)
+    except BaseException as exc:
+        from ingestion.errors import explain
+
+        if isinstance(exc, TransformError) and not options.backfill:
+            rewind_cursors(pipeline, record["cursor_before"])
+        ledger.write(pipeline, record | {"status": "failed", "error": explain(exc)})
+        raise
+    ledger.write(
+        pipeline,
+        record
+        | {
+            "status": "success",
+            "rows": summary.rows,
+            "pages": summary.pages,
+            "cursor_after": summary.cursors_after,
+            "deletions": summary.deletions,
+        },
+    )
+    return summary
 
 
 def _run(settings: Settings, pipeline: dlt.Pipeline, options: RunOptions) -> RunSummary:

@@ -105,20 +105,23 @@ def check_record(resource: str, columns: Mapping[str, Mapping[str, Any]]) -> Cal
 
 
 def utc_cursor(resource: str, key: str = "updated_at") -> Callable[[dict], dict]:
-    """A `processing_steps` map that writes the cursor attribute as UTC text.
+    """A `processing_steps` map that writes the cursor attribute in UTC.
 
     The API writes timestamps in local offsets (`...T05:00:00.000-07:00`). dlt's incremental
     compares string cursors as text, so a later instant written in an offset that sorts
     earlier would be dropped as already seen, and the stored cursor would be the instant
-    that sorts last as text, not the latest. One fixed UTC form (`...T12:00:00.000000Z`,
-    the form dlt writes back after applying `lag`) makes text order instant order. The
-    loaded column is a timestamp either way.
+    that sorts last as text, not the latest. A value already in UTC (`...Z`) is kept as
+    sent (most are: this is the fast path); any other is rewritten in one UTC form
+    (`...T12:00:00.000000Z`, the form dlt writes back after applying `lag`). Among `Z`
+    values text order is instant order, except that a shorter fraction sorts after a
+    longer one of the same second, which can only make the stored cursor a fraction of a
+    second early, never drop a record. The loaded column is a timestamp either way.
     """
 
     def to_utc(record: dict) -> dict:
         attributes = record.get("attributes")
         value = attributes.get(key) if isinstance(attributes, dict) else None
-        if isinstance(value, str) and not _is_utc_text(value):
+        if isinstance(value, str) and not value.endswith("Z"):
             moment = parse_instant(value)
             if moment is None:
                 raise RecordShapeError(
@@ -132,8 +135,3 @@ def utc_cursor(resource: str, key: str = "updated_at") -> Callable[[dict], dict]
 
 
 UTC_TEXT = "%Y-%m-%dT%H:%M:%S.%fZ"
-
-
-def _is_utc_text(value: str) -> bool:
-    """Already in the one UTC form (`2026-03-01T12:00:00.000000Z`): the fast path."""
-    return len(value) == 27 and value[-1] == "Z" and value[19] == "."

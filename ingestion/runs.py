@@ -13,6 +13,7 @@ import json
 import os
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -77,25 +78,35 @@ def wait_for_warehouse(duckdb_path: str, wait_seconds: float) -> None:
             time.sleep(0.5)
 
 
+LEDGER_COLUMNS = (
+    "run_id varchar primary key, started_at timestamp with time zone,"
+    " finished_at timestamp with time zone, status varchar, source varchar,"
+    " full_refresh boolean, rows_by_table varchar, pages_by_resource varchar,"
+    " cursor_before varchar, cursor_after varchar, error varchar"
+)
+PENDING_FILE = "ledger_pending.jsonl"
+
+
 def record_run(sql_client, run: dict[str, Any]) -> None:
-    """Append one run to the ledger table analysts can query (`ops.elt_runs`)."""
-    sql_client.execute_sql(f"create schema if not exists {LEDGER_SCHEMA}")
-    sql_client.execute_sql(
-        f"create table if not exists {LEDGER_TABLE} ("
-        " run_id varchar primary key, started_at timestamp with time zone,"
-        " finished_at timestamp with time zone, status varchar, source varchar,"
-        " full_refresh boolean, rows_by_table varchar, pages_by_resource varchar,"
-        " cursor_before varchar, cursor_after varchar, error varchar)"
+    """Write one run's row in the ledger table analysts can query (`ops.elt_runs`).
+
+    An upsert on `run_id`: a run's `running` row is completed by its final one, and a row
+    written twice (a deferred one flushed again) stays one row.
+    """
+    ensure_ledger(sql_client)
+    columns = (
+        "run_id, started_at, finished_at, status, source, full_refresh, rows_by_table,"
+        " pages_by_resource, cursor_before, cursor_after, error, deletions"
     )
-    # added after the first release: ledgers created earlier gain the column in place
-    sql_client.execute_sql(f"alter table {LEDGER_TABLE} add column if not exists deletions varchar")
+    updated = [c.strip() for c in columns.split(",")[2:]]
+    assignments = ", ".join(f"{c} = excluded.{c}" for c in updated)
     sql_client.execute_sql(
-        f"insert into {LEDGER_TABLE} (run_id, started_at, finished_at, status, source,"
-        " full_refresh, rows_by_table, pages_by_resource, cursor_before, cursor_after, error,"
-        " deletions) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        f"insert into {LEDGER_TABLE} ({columns})"
+        " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        f" on conflict (run_id) do update set {assignments}",
         run["run_id"],
-        run["started_at"],
-        run["finished_at"],
+        _moment(run["started_at"]),
+        _moment(run.get("finished_at")),
         run["status"],
         run["source"],
         run["full_refresh"],
@@ -106,3 +117,85 @@ def record_run(sql_client, run: dict[str, Any]) -> None:
         run.get("error"),
         json.dumps(run.get("deletions") or {}, sort_keys=True),
     )
+
+
+def ensure_ledger(sql_client) -> None:
+    sql_client.execute_sql(f"create schema if not exists {LEDGER_SCHEMA}")
+    sql_client.execute_sql(f"create table if not exists {LEDGER_TABLE} ({LEDGER_COLUMNS})")
+    # added after the first release: ledgers created earlier gain the column in place
+    sql_client.execute_sql(f"alter table {LEDGER_TABLE} add column if not exists deletions varchar")
+
+
+def _moment(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+class Ledger:
+    """Every run that starts gets a row in `ops.elt_runs`, even one that cannot write it.
+
+    A run refused because another run or an analyst holds the warehouse cannot write to it
+    (DuckDB has one writer). Its row waits in the working folder (`ledger_pending.jsonl`)
+    and the next run that writes the ledger adds it. A run that got the warehouse writes a
+    `running` row first; one that was killed keeps it, and the next run marks it
+    `interrupted`.
+    """
+
+    def __init__(self, working_dir: str) -> None:
+        self.pending = Path(working_dir) / PENDING_FILE
+
+    def start(self, pipeline, run: dict[str, Any]) -> None:
+        """Mark runs left `running` as interrupted (this run holds the lock), then add this one."""
+        with contextlib.suppress(Exception), pipeline.sql_client() as client:
+            ensure_ledger(client)
+            client.execute_sql(
+                f"update {LEDGER_TABLE} set status = 'interrupted' where status = 'running'"
+            )
+        self.write(pipeline, run, finished=False)
+
+    def write(self, pipeline, run: dict[str, Any], finished: bool = True) -> None:
+        """Write `run` and any deferred rows; defer `run` if the warehouse cannot be written.
+
+        Best effort: a ledger that cannot be written must not hide the run's own outcome.
+        """
+        if finished:
+            run = run | {"finished_at": datetime.now(UTC)}
+        with self._pending_file() as handle:
+            handle.seek(0)
+            rows = [json.loads(line) for line in handle.read().splitlines() if line.strip()]
+            try:
+                with pipeline.sql_client() as client:
+                    for row in [*rows, run]:
+                        record_run(client, row)
+            except Exception:
+                handle.write(_line(run))
+                return
+            handle.seek(0)
+            handle.truncate()
+
+    def defer(self, run: dict[str, Any]) -> None:
+        """Keep a refused run's row for the next run: a refused run never touches the
+        warehouse, which the run holding it may need at that very moment."""
+        with contextlib.suppress(OSError), self._pending_file() as handle:
+            handle.write(_line(run | {"finished_at": datetime.now(UTC)}))
+
+    @contextlib.contextmanager
+    def _pending_file(self) -> Iterator[Any]:
+        """The deferred rows, locked against a refused run appending at the same time."""
+        self.pending.parent.mkdir(parents=True, exist_ok=True)
+        with self.pending.open("a+", encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield handle
+            finally:
+                handle.flush()
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _line(run: dict[str, Any]) -> str:
+    return json.dumps(run, default=_iso) + "\n"
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__} in the deferred ledger")

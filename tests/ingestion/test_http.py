@@ -115,6 +115,7 @@ def test_5xx_is_retried_then_fails_clearly(server):
     with pytest.raises(ApiError, match=r"HTTP 503 .* after 3 attempts"):
         get(session_for(server, clock, backoff_factor=1.0), server)
     assert clock.sleeps == [1.0, 2.0]
+    assert len(server.state.requests) == 3  # two retries, counted where they arrived
 
 
 def test_401_fails_at_once_without_retrying(server):
@@ -131,6 +132,8 @@ def test_connection_refused_is_retried_then_named(server):
     session.allowed_origin = ("http", "127.0.0.1:9")
     with pytest.raises(ApiError, match="could not connect"):
         session.get("http://127.0.0.1:9/v1/dashboards")
+    assert session.stats.requests["/v1/dashboards"] == 3  # the seed's 2 retries
+    assert session.stats.retries == 2
 
 
 def test_the_token_is_never_sent_to_another_host(server):

@@ -209,3 +209,12 @@ def test_parse_instant_reads_offsets_and_naive_times_as_utc():
     assert parse_instant("2026-07-01T05:00:00-07:00") == datetime(2026, 7, 1, 12, tzinfo=UTC)
     assert parse_instant("2026-07-01T05:00:00") == datetime(2026, 7, 1, 5, tzinfo=UTC)
     assert parse_instant("yesterday") is None
+
+
+def test_a_server_that_ignores_the_keyset_filter_fails_instead_of_looping():
+    class IgnoresFilter(ListEndpoint):
+        def order(self, gte):
+            return super().order(None)
+
+    with pytest.raises(PagingError, match=r"ignored filter\[updated_at\]\[gte\]"):
+        walk(IgnoresFilter(25), keyset(), size=10)

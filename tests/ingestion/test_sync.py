@@ -182,14 +182,6 @@ def test_a_backfill_reloads_a_range_without_moving_the_cursor(settings, api):
     assert incremental_cursors(make_pipeline(settings)) == cursor
 
 
-def test_rate_limited_sync_completes_with_throttling(settings, tmp_path):
-    with run_demo_api(**SIZE, rate_limit=6, rate_window=1.0) as api:
-        result, session = sync(settings, api)
-        assert result.rows["incidents"] == SIZE["incidents"]
-        assert session.stats.statuses[200] == 12 + 2
-        assert_raw_equals_ground_truth(settings, api)
-
-
 @pytest.mark.parametrize(
     ("headers", "body"),
     [("ietf", "jsonapi"), ("ietf-delta", "empty"), ("x", "plain")],

@@ -619,25 +619,22 @@ def concurrent_then_killed_in_extract(ws, demo, lock_runs) -> Step:
 
 @pytest.fixture(scope="session")
 def killed_in_load(ws, demo, concurrent_then_killed_in_extract) -> Step:
-    """SIGKILL the moment dlt has a normalized package waiting to be loaded (best effort)."""
+    """SIGKILL at the moment dlt is about to load a normalized package.
+
+    A test-only `sitecustomize` (tests/reliability/hooks) pauses the run right there and
+    says so, so the kill lands in that window every time.
+    """
     before = ws.snapshot()
-    normalized = ws.pipeline_dir / "load" / "normalized"
+    marker = ws.root / "paused_before_load"
+    marker.unlink(missing_ok=True)
+    hooks = str(Path(__file__).resolve().parent / "hooks")
+    pythonpath = os.pathsep.join(filter(None, [hooks, os.environ.get("PYTHONPATH")]))
     started = time.monotonic()
-    proc = ws.start()
+    proc = ws.start(ELT_TEST_PAUSE_BEFORE_LOAD=str(marker), PYTHONPATH=pythonpath)
     step = Step(before=before)
     try:
-        extracted = ws.pipeline_dir / "normalize" / "extracted"
-
-        def loading() -> bool:
-            """A normalized package waits and its extracted source is gone (see test_kills)."""
-            if proc.poll() is not None:
-                return True
-            ready = {p.name for p in normalized.iterdir()} if normalized.is_dir() else set()
-            left = {p.name for p in extracted.iterdir()} if extracted.is_dir() else set()
-            return bool(ready - left)
-
-        caught = wait_for(loading, 300, interval=0.005) and proc.poll() is None
-        step.notes["caught_normalized_package"] = caught
+        paused = wait_for(lambda: marker.exists() or proc.poll() is not None, 300, interval=0.01)
+        step.notes["paused_before_load"] = paused and marker.exists() and proc.poll() is None
         step.notes["killed"] = kill_tree(proc.pid)
     finally:
         if proc.poll() is None:

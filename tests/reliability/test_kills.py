@@ -29,13 +29,17 @@ def test_kill_during_extract_leaves_no_package_to_load(concurrent_then_killed_in
 
 def test_kill_during_load_keeps_raw_consistent(killed_in_load):
     step = killed_in_load
-    if not step.notes["caught_normalized_package"]:
-        pytest.skip("the run finished loading before the poll saw a normalized package")
+    assert step.notes["paused_before_load"], step.run.describe()
+    assert step.run.returncode == -9, step.run.describe()
     after = step.after
     ids = [i for i, _ in after.incidents]
     assert len(ids) == len(set(ids))
-    # the package that did not load is kept for the next run, which loads it first
-    assert after.pending_packages or after.raw_counts != step.before.raw_counts
+    assert_raw_unchanged(step)
+
+
+def test_kill_during_load_keeps_the_package_for_the_next_run(killed_in_load):
+    """The normalized package that did not load stays; the next run loads it first."""
+    assert killed_in_load.after.pending_packages
 
 
 def test_kill_during_load_keeps_the_destination_cursor_within_loaded_data(killed_in_load):

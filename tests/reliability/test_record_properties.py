@@ -1,11 +1,12 @@
 """Property-based: any record the reference spec allows goes through ingestion and staging.
 
 Records are generated from the incident/dashboard schemas of the reference OpenAPI subset
-(`../shared/reference/incident-api-openapi-subset.json`): every nullable field null or set,
-empty and long arrays, unicode text, plus unknown extra attributes. Each example passes the
-record check, is loaded by dlt with the project's own column hints and write dispositions
-(incidents: merge on id; dashboards: scd2) into one temporary DuckDB, and must arrive
-whole: every record, every list item, every unknown field as a column. One dbt build of the
+(`../shared/reference/incident-api-openapi-subset.json`): every nullable field null, set or
+absent, empty and long arrays, unicode text, plus unknown extra attributes. Each example is
+served by a JSON:API server on loopback and loaded through the production path (the REST
+source with its record checks and Arrow steps, the pipeline's extract/normalize/load) into
+one temporary DuckDB, and must arrive whole: every record, every list item, every unknown
+field as a column. One dbt build of the
 staging models then runs over everything loaded (the generic `accepted_values` tests are
 left out: the spec types `kind`/`status` as free text, which those tests reject on purpose).
 """
@@ -28,8 +29,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingestion import deletions
-from ingestion.records import RecordShapeError, check_record
-from ingestion.source import DASHBOARD_COLUMNS, INCIDENT_COLUMNS
+from ingestion.contract import REQUIRED_ATTRIBUTES
+from ingestion.http import ApiSession, RetryPolicy
+from ingestion.pipeline import StepTimer
+from ingestion.pipeline import load as load_steps
+from ingestion.records import RecordShapeError
+from ingestion.settings import load_settings
+from ingestion.source import Backfill, analytics_api_source
+from tests.ingestion.jsonapi_server import jsonapi_server
 from tests.ingestion.records_factory import dashboard, incident
 from tests.reliability.conftest import REPO_ROOT
 
@@ -110,8 +117,15 @@ def strategy(name: str, schema: dict, depth: int = 0) -> st.SearchStrategy[Any]:
 
 
 def record(resource: str, schema: dict) -> st.SearchStrategy[dict]:
+    """A record of `resource`: required attributes always there, a nullable one null, set
+    or absent (JSON:API servers commonly leave out null attributes)."""
+    required = REQUIRED_ATTRIBUTES[resource]
+    properties = {k: v for k, v in schema["properties"].items() if k != "id"}
+    always = {k: v for k, v in properties.items() if k in required or not v.get("nullable")}
+    maybe = {k: v for k, v in properties.items() if k not in always}
     attributes = st.fixed_dictionaries(
-        {k: strategy(k, v) for k, v in schema["properties"].items() if k != "id"}
+        {k: strategy(k, v) for k, v in always.items()},
+        optional={k: strategy(k, v) for k, v in maybe.items()},
     )
     extras = st.dictionaries(KEY.map(lambda k: f"zz_extra_{k}"), TEXT, max_size=3)
     return st.tuples(attributes, extras).map(
@@ -141,23 +155,21 @@ def warehouse(tmp_path_factory):
 
 
 def load(pipeline, incidents: list[dict], dashboards: list[dict]) -> None:
-    """Through the same record check, column hints and dispositions as ingestion/source.py."""
-    check_incident = check_record("incidents", INCIDENT_COLUMNS)
-    check_dashboard = check_record("dashboards", DASHBOARD_COLUMNS)
-    incidents_resource = dlt.resource(
-        [check_incident(r) for r in incidents],
-        name="incidents",
-        primary_key="id",
-        write_disposition="merge",
-        columns=json.loads(json.dumps(INCIDENT_COLUMNS)),
-    )
-    dashboards_resource = dlt.resource(
-        [check_dashboard(r) for r in dashboards],
-        name="dashboards",
-        primary_key="id",
-        write_disposition={"disposition": "merge", "strategy": "scd2"},
-        columns=json.loads(json.dumps(DASHBOARD_COLUMNS)),
-    )
+    """Through the production path: a JSON:API server on loopback, the project's REST
+    source with its record checks, cursor step and Arrow steps, and the pipeline's load.
+
+    Incidents go through a backfill over every possible `updated_at` (a backfill keeps no
+    cursor), so each example loads whole whatever the previous examples' timestamps were.
+    """
+    settings = load_settings().with_overrides(page_size=50)
+    with jsonapi_server({"incidents": incidents, "dashboards": dashboards}) as server:
+        session = ApiSession(server.base_url, RetryPolicy(backoff_factor=0.01, timeout=5))
+        full = analytics_api_source(settings, server.base_url, "fixture-token", session)
+        backfill = analytics_api_source(
+            settings, server.base_url, "fixture-token", session, backfill=EVERY_UPDATE
+        )
+        load_steps(pipeline, full.with_resources("dashboards"), StepTimer(), full_refresh=False)
+        load_steps(pipeline, backfill, StepTimer(), full_refresh=False)
     # the deletion check's table, empty: the staging models read it
     deletions_resource = dlt.resource(
         [dlt.mark.materialize_table_schema()],
@@ -165,9 +177,10 @@ def load(pipeline, incidents: list[dict], dashboards: list[dict]) -> None:
         write_disposition="replace",
         columns=json.loads(json.dumps(deletions.COLUMNS)),
     )
-    pipeline.run(
-        [incidents_resource, dashboards_resource, deletions_resource], loader_file_format="parquet"
-    )
+    pipeline.run([deletions_resource], loader_file_format="parquet")
+
+
+EVERY_UPDATE = Backfill("2000-01-01T00:00:00Z", "2100-01-01T00:00:00Z")
 
 
 @settings(

@@ -47,8 +47,18 @@ class BuiltWarehouse:
         return duckdb.connect(str(self.db_path), read_only=True)
 
 
-def run_dbt(args: list[str], db_path: Path, work_dir: Path) -> DbtRun:
-    """Run the dbt CLI from the repo root against ``db_path``, with artefacts in ``work_dir``."""
+def run_dbt(
+    args: list[str],
+    db_path: Path,
+    work_dir: Path,
+    clock: list[str] | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> DbtRun:
+    """Run the dbt CLI from the repo root against ``db_path``, with artefacts in ``work_dir``.
+
+    ``clock`` prefixes the command (e.g. ``["faketime", "2031-03-01 12:00:00"]``) to run dbt
+    and its DuckDB under another wall clock.
+    """
     env = {
         key: value
         for key, value in os.environ.items()
@@ -68,8 +78,9 @@ def run_dbt(args: list[str], db_path: Path, work_dir: Path) -> DbtRun:
         "--log-path",
         str(work_dir / "logs"),
     ]
+    env.update(extra_env or {})
     completed = subprocess.run(
-        [str(DBT_EXECUTABLE), "--no-use-colors", *full_args],
+        [*(clock or []), str(DBT_EXECUTABLE), "--no-use-colors", *full_args],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
