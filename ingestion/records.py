@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC
 from typing import Any
 
-from ingestion.contract import KNOWN_ATTRIBUTES, REQUIRED_ATTRIBUTES
+from ingestion.contract import REQUIRED_ATTRIBUTES
 from ingestion.paging import parse_instant
 
 PYTHON_TYPES: dict[str, tuple[type, ...]] = {
@@ -45,16 +45,14 @@ def core_attributes(columns: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple
 
 
 def find_problem(
-    record: Any,
-    expected: Mapping[str, tuple[type, ...]],
-    required: frozenset[str] = frozenset(),
-    known: frozenset[str] | None = None,
+    record: Any, expected: Mapping[str, tuple[type, ...]], required: frozenset[str] = frozenset()
 ) -> str | None:
     """Describe what is wrong with one JSON:API record, or None when it is fine.
 
-    A core attribute the spec requires must be there. An optional one may be absent (it
-    loads as null), unless the record also carries an attribute the spec does not know:
-    then the absent one was most likely renamed to it.
+    A core attribute the spec requires must be there. An optional one may be absent: it
+    loads as null. One record cannot tell an optional attribute renamed upstream from one
+    left out because it is null next to a field that is new upstream (both are allowed),
+    so a rename of an optional attribute shows as a new column in the run's summary.
     """
     if not isinstance(record, dict) or "id" not in record:
         return "is not a JSON:API resource object (no `id`)"
@@ -65,12 +63,6 @@ def find_problem(
         if key not in attributes:
             if key in required:
                 return f"core field 'attributes.{key}' is missing (renamed or removed upstream?)"
-            new = sorted(k for k in attributes if known is not None and k not in known)
-            if new:
-                return (
-                    f"core field 'attributes.{key}' is missing and 'attributes.{new[0]}'"
-                    " is new (renamed upstream?)"
-                )
             continue
         value = attributes[key]
         if value is None:
@@ -89,10 +81,9 @@ def check_record(resource: str, columns: Mapping[str, Mapping[str, Any]]) -> Cal
     """A `processing_steps` map that passes good records through and stops on a bad one."""
     expected = core_attributes(columns)
     required = REQUIRED_ATTRIBUTES.get(resource, frozenset(expected))
-    known = KNOWN_ATTRIBUTES.get(resource)
 
     def check(record: dict) -> dict:
-        problem = find_problem(record, expected, required, known)
+        problem = find_problem(record, expected, required)
         if problem:
             record_id = record.get("id") if isinstance(record, dict) else None
             raise RecordShapeError(
@@ -105,33 +96,43 @@ def check_record(resource: str, columns: Mapping[str, Mapping[str, Any]]) -> Cal
 
 
 def utc_cursor(resource: str, key: str = "updated_at") -> Callable[[dict], dict]:
-    """A `processing_steps` map that writes the cursor attribute in UTC.
+    """A `processing_steps` map that writes the cursor attribute in one fixed UTC form.
 
-    The API writes timestamps in local offsets (`...T05:00:00.000-07:00`). dlt's incremental
-    compares string cursors as text, so a later instant written in an offset that sorts
-    earlier would be dropped as already seen, and the stored cursor would be the instant
-    that sorts last as text, not the latest. A value already in UTC (`...Z`) is kept as
-    sent (most are: this is the fast path); any other is rewritten in one UTC form
-    (`...T12:00:00.000000Z`, the form dlt writes back after applying `lag`). Among `Z`
-    values text order is instant order, except that a shorter fraction sorts after a
-    longer one of the same second, which can only make the stored cursor a fraction of a
-    second early, never drop a record. The loaded column is a timestamp either way.
+    The API writes timestamps in local offsets (`...T05:00:00.000-07:00`), and even in UTC
+    with or without a fraction. dlt's incremental compares string cursors as text, so a
+    later instant written in an offset that sorts earlier would be dropped as already seen,
+    as would `...T00:00:00.500Z` against a start of `...T00:00:00Z` ('.' sorts before 'Z').
+    In one fixed-width UTC form (`utc_text`) text order is instant order. The loaded column
+    is a timestamp either way.
     """
 
     def to_utc(record: dict) -> dict:
         attributes = record.get("attributes")
         value = attributes.get(key) if isinstance(attributes, dict) else None
-        if isinstance(value, str) and not value.endswith("Z"):
-            moment = parse_instant(value)
-            if moment is None:
+        if isinstance(value, str):
+            text = utc_text(value)
+            if text is None:
                 raise RecordShapeError(
                     f"{resource} record {record.get('id')!r}: 'attributes.{key}' holds"
                     f" {value[:40]!r}, which is not an ISO-8601 timestamp; nothing was loaded"
                 )
-            attributes[key] = moment.astimezone(UTC).strftime(UTC_TEXT)
+            attributes[key] = text
         return record
 
     return to_utc
 
 
-UTC_TEXT = "%Y-%m-%dT%H:%M:%S.%fZ"
+UTC_TEXT = "%Y-%m-%dT%H:%M:%S.%fZ"  # the form dlt also writes back after applying `lag`
+
+
+def utc_text(value: str) -> str | None:
+    """`value` as `2026-03-01T12:00:00.000000Z` (fixed width, UTC); None if not a timestamp.
+
+    The two forms most APIs send are rewritten without parsing (the hot path: every record).
+    """
+    if len(value) == 27 and value[19] == "." and value[26] == "Z":
+        return value
+    if len(value) == 24 and value[19] == "." and value[23] == "Z" and value[10] == "T":
+        return f"{value[:23]}000Z"
+    moment = parse_instant(value)
+    return None if moment is None else moment.astimezone(UTC).strftime(UTC_TEXT)

@@ -26,7 +26,7 @@ from ingestion.arrow_pages import ROOT_COLUMNS, BatchPages, PagesToArrow
 from ingestion.deletions import DeletionCheck, deletions_resource
 from ingestion.http import ApiSession
 from ingestion.paging import PAGINATOR_TYPE, JsonApiPaginator
-from ingestion.records import check_record, utc_cursor
+from ingestion.records import check_record, utc_cursor, utc_text
 from ingestion.settings import SOURCE_NAME, Settings
 
 # JSON paths compiled once: dlt re-parses string paths on every page (6% of extract).
@@ -121,13 +121,19 @@ def incidents_endpoint(settings: Settings, backfill: Backfill | None = None) -> 
         UPDATED_AT_FILTER: "{incremental.start_value}",
     }
     incremental: dict[str, Any] = {"cursor_path": UPDATED_AT_PATH}
+    # cursor values in the one UTC form the records are rewritten to (`utc_cursor`): dlt
+    # compares them as text
     if backfill:
         params["filter[updated_at][lte]"] = "{incremental.end_value}"
-        incremental |= {"initial_value": backfill.start, "end_value": backfill.end}
+        incremental |= {
+            "initial_value": utc_text(backfill.start) or backfill.start,
+            "end_value": utc_text(backfill.end) or backfill.end,
+        }
     else:
         # `lag` re-reads a window before the cursor: records updated in the same second
         # as the last run's newest one are not missed; merge on `id` absorbs the overlap.
-        incremental |= {"initial_value": settings.initial_updated_at, "lag": settings.lag_seconds}
+        start = utc_text(settings.initial_updated_at) or settings.initial_updated_at
+        incremental |= {"initial_value": start, "lag": settings.lag_seconds}
     return {
         "path": "incidents",
         "params": params,

@@ -38,11 +38,11 @@ def test_a_dashboard_without_a_required_key_fails_naming_it():
         check_record("dashboards", DASHBOARD_COLUMNS)(without(dashboard(1), "owner"))
 
 
-def test_an_optional_key_missing_beside_an_unknown_one_fails_as_a_rename():
+def test_an_optional_key_missing_beside_a_new_one_loads_both():
+    """Allowed by the spec: a null left out, and a field new upstream (a new column)."""
     record = without(incident(1), "summary")
-    record["attributes"]["synopsis"] = "renamed upstream"
-    with pytest.raises(RecordShapeError, match=r"'attributes\.synopsis' is new"):
-        check_record("incidents", INCIDENT_COLUMNS)(record)
+    record["attributes"]["synopsis"] = "new upstream"
+    assert check_record("incidents", INCIDENT_COLUMNS)(record) is record
 
 
 def test_an_unknown_key_alone_is_a_new_column_not_an_error():
@@ -63,7 +63,9 @@ def test_a_retyped_optional_key_still_fails():
     [
         ("2026-07-01T05:00:00.000-07:00", "2026-07-01T12:00:00.000000Z"),
         ("2026-07-01T22:00:00.123+10:00", "2026-07-01T12:00:00.123000Z"),
-        ("2026-07-01T12:00:00.123Z", "2026-07-01T12:00:00.123Z"),  # UTC already: as sent
+        ("2026-07-01T12:00:00.123Z", "2026-07-01T12:00:00.123000Z"),
+        ("2026-07-01T12:00:00Z", "2026-07-01T12:00:00.000000Z"),
+        ("2026-07-01T12:00:00.123456Z", "2026-07-01T12:00:00.123456Z"),
         ("2026-07-01T12:00:00", "2026-07-01T12:00:00.000000Z"),  # no offset: UTC
     ],
 )
@@ -82,3 +84,11 @@ def test_utc_text_orders_instants_whatever_offset_they_were_written_in():
 def test_a_cursor_that_is_not_a_timestamp_fails_naming_the_record():
     with pytest.raises(RecordShapeError, match="not an ISO-8601 timestamp"):
         utc_cursor("incidents")(incident(7, updated_at="yesterday"))
+
+
+def test_utc_text_of_a_second_sorts_before_a_fraction_of_it():
+    """'.' sorts before 'Z': unequal widths would drop `...00.500Z` against `...00Z`."""
+    to_utc = utc_cursor("incidents")
+    start = to_utc(incident(1, "2000-01-01T00:00:00Z"))["attributes"]["updated_at"]
+    later = to_utc(incident(2, "2000-01-01T00:00:00.500Z"))["attributes"]["updated_at"]
+    assert later > start
