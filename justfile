@@ -12,9 +12,9 @@ default:
 elt *args:
     @uv run python -m ingestion.cli elt "$@"
 
-# the whole test suite: pytest (all layers, end to end included) and lint
+# the whole test suite: pytest (all layers, end to end included, 2 workers) and lint
 test *args: lint
-    uv run pytest "$@"
+    uv run pytest -n 2 "$@"
 
 # sqlfluff on the dbt SQL, ruff on the Python
 lint:
