@@ -14,7 +14,7 @@ elt *args:
 
 # the whole test suite: pytest (all layers, end to end included, 2 workers) and lint
 test *args: lint
-    uv run pytest -n 2 "$@"
+    uv run pytest -n 2 --dist loadgroup "$@"
 
 # sqlfluff on the dbt SQL, ruff on the Python
 lint:
