@@ -27,7 +27,7 @@ from dlt.extract.resource import DltResource
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 
-from ingestion.paging import JsonApiPaginator, parse_instant
+from ingestion.paging import parse_instant, updated_at_keyset
 
 RESOURCE = "incident_deletions"
 CHECKED_AT = "checked_at"  # key in the resource's dlt state: when the last check ran
@@ -92,10 +92,7 @@ def last_checked(pipeline_state: dict[str, Any], source_name: str) -> str | None
 
 def listing_ids(client: RESTClient, path: str, params: dict[str, Any]) -> Iterator[str]:
     """Every incident id the API lists, paged so that none is missed while they change."""
-    paginator = JsonApiPaginator(
-        keyset_param="filter[updated_at][gte]", keyset_path="attributes.updated_at"
-    )
-    for page in client.paginate(path, params=dict(params), paginator=paginator):
+    for page in client.paginate(path, params=dict(params), paginator=updated_at_keyset()):
         for record in page:
             if isinstance(record, dict) and record.get("id") is not None:
                 yield str(record["id"])

@@ -37,6 +37,9 @@ PAGINATOR_TYPE = "json_api"
 PAGE_NUMBER = "page[number]"
 PAGE_SIZE = "page[size]"
 PAGE_AFTER = "page[after]"
+# The lower bound of the keyset on incidents (and any list sorted by `updated_at`).
+UPDATED_AT_FILTER = "filter[updated_at][gte]"
+UPDATED_AT_PATH = "attributes.updated_at"
 # A server may compare the filter at whole seconds: records up to this much older than the
 # bound are re-reads, not a sign that it ignored the filter.
 FILTER_SLACK = timedelta(seconds=1)
@@ -215,6 +218,11 @@ class JsonApiPaginator(BasePaginator):
     def __str__(self) -> str:
         mode = "cursor" if self.cursor else "keyset" if self.boundary_text else "page"
         return f"JsonApiPaginator({mode}, page {self.page_number}, {self.pages} pages read)"
+
+
+def updated_at_keyset() -> JsonApiPaginator:
+    """The paginator for a list sorted by `updated_at` with a `gte` filter on it."""
+    return JsonApiPaginator(keyset_param=UPDATED_AT_FILTER, keyset_path=UPDATED_AT_PATH)
 
 
 def _id(record: Any) -> Any:

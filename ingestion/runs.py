@@ -91,9 +91,9 @@ def record_run(sql_client, run: dict[str, Any]) -> None:
     """Write one run's row in the ledger table analysts can query (`ops.elt_runs`).
 
     An upsert on `run_id`: a run's `running` row is completed by its final one, and a row
-    written twice (a deferred one flushed again) stays one row.
+    written twice (a deferred one flushed again) stays one row. The caller has made sure
+    the table exists (`ensure_ledger`, once per connection).
     """
-    ensure_ledger(sql_client)
     columns = (
         "run_id, started_at, finished_at, status, source, full_refresh, rows_by_table,"
         " pages_by_resource, cursor_before, cursor_after, error, deletions"
@@ -150,9 +150,11 @@ class Ledger:
             client.execute_sql(
                 f"update {LEDGER_TABLE} set status = 'interrupted' where status = 'running'"
             )
-        self.write(pipeline, run, finished=False)
+        self.write(pipeline, run, finished=False, ensured=True)
 
-    def write(self, pipeline, run: dict[str, Any], finished: bool = True) -> None:
+    def write(
+        self, pipeline, run: dict[str, Any], finished: bool = True, ensured: bool = False
+    ) -> None:
         """Write `run` and any deferred rows; defer `run` if the warehouse cannot be written.
 
         Best effort: a ledger that cannot be written must not hide the run's own outcome.
@@ -164,6 +166,8 @@ class Ledger:
             rows = [json.loads(line) for line in handle.read().splitlines() if line.strip()]
             try:
                 with pipeline.sql_client() as client:
+                    if not ensured:
+                        ensure_ledger(client)
                     for row in [*rows, run]:
                         record_run(client, row)
             except Exception:

@@ -25,14 +25,17 @@ from dlt.sources.rest_api.typing import RESTAPIConfig
 from ingestion.arrow_pages import ROOT_COLUMNS, BatchPages, PagesToArrow
 from ingestion.deletions import DeletionCheck, deletions_resource
 from ingestion.http import ApiSession
-from ingestion.paging import PAGINATOR_TYPE, JsonApiPaginator
+from ingestion.paging import (
+    PAGINATOR_TYPE,
+    UPDATED_AT_FILTER,
+    UPDATED_AT_PATH,
+    updated_at_keyset,
+)
 from ingestion.records import check_record, utc_cursor, utc_text
 from ingestion.settings import SOURCE_NAME, Settings
 
 # JSON paths compiled once: dlt re-parses string paths on every page (6% of extract).
 DATA = compile_path("data")
-UPDATED_AT_FILTER = "filter[updated_at][gte]"
-UPDATED_AT_PATH = "attributes.updated_at"
 
 
 def _column(data_type: str, nullable: bool = True) -> dict[str, Any]:
@@ -139,7 +142,7 @@ def incidents_endpoint(settings: Settings, backfill: Backfill | None = None) -> 
         "params": params,
         "incremental": incremental,
         # keyset on updated_at: complete while incidents change during the run
-        "paginator": JsonApiPaginator(keyset_param=UPDATED_AT_FILTER, keyset_path=UPDATED_AT_PATH),
+        "paginator": updated_at_keyset(),
     }
 
 

@@ -204,9 +204,9 @@ def _retype(value: Any, target: str) -> Any:
 
 def _in_offset(value: str, offset: str) -> str:
     """`2026-03-01T12:00:00.000Z` written as the same instant in `offset`."""
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if offset == "Z":
         return value
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     sign = -1 if offset[0] == "-" else 1
     hours, minutes = int(offset[1:3]), int(offset[4:6])
     local = moment.astimezone(timezone(sign * timedelta(hours=hours, minutes=minutes)))
