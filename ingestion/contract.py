@@ -1,159 +1,51 @@
 """What the project relies on from the API, written down in its own words.
 
 The vendor publishes an OpenAPI spec; the project does not ship it (a third party's file)
-but depends on these facts from it. `tests/ingestion/test_contract.py` checks them against
-the vendor's file where it is present beside the checkout, and the rest of the test suite
-uses them everywhere.
+but depends on facts from it. Those facts live in `api_contract.json` beside this module, a
+JSON Schema (draft 2020-12) written for the project: record attributes with their types,
+nullability and enums, the list envelope, the rate-limit headers. Tests validate the demo
+API and generate records from it everywhere, and `tests/ingestion/test_contract.py` holds it
+against the vendor's file where that is present beside the checkout. The attribute sets the
+record checks need are derived from it here, so there is one list to keep up to date.
 """
 
 from __future__ import annotations
 
-# Attributes every record carries (the spec's `required` lists). Every other attribute may
-# be absent: JSON:API servers commonly leave out attributes whose value is null.
-REQUIRED_ATTRIBUTES: dict[str, frozenset[str]] = {
-    "incidents": frozenset({"title", "slug", "created_at", "updated_at"}),
-    "dashboards": frozenset({"name", "owner", "public"}),
-}
+import json
+from pathlib import Path
+from typing import Any
 
-# Every attribute the spec declares: an attribute outside this set is new upstream (kept
-# as a new column). tests/ingestion/test_contract.py holds this list against the spec.
-KNOWN_ATTRIBUTES: dict[str, frozenset[str]] = {
-    "incidents": frozenset(
-        {
-            "acknowledged_at",
-            "airtable_base_key",
-            "airtable_record_id",
-            "airtable_record_url",
-            "airtable_table_name",
-            "asana_task_id",
-            "asana_task_url",
-            "cancellation_message",
-            "cancelled_at",
-            "cancelled_by",
-            "clickup_task_id",
-            "clickup_task_url",
-            "closed_at",
-            "closed_by",
-            "confluence_page_id",
-            "confluence_page_url",
-            "created_at",
-            "datadog_notebook_id",
-            "datadog_notebook_url",
-            "detected_at",
-            "duplicate_incident_id",
-            "environments",
-            "freshservice_task_id",
-            "freshservice_task_url",
-            "freshservice_ticket_id",
-            "freshservice_ticket_url",
-            "functionalities",
-            "github_issue_id",
-            "github_issue_url",
-            "gitlab_issue_id",
-            "gitlab_issue_url",
-            "google_drive_id",
-            "google_drive_parent_id",
-            "google_drive_url",
-            "google_meeting_id",
-            "google_meeting_url",
-            "groups",
-            "id",
-            "in_triage_at",
-            "in_triage_by",
-            "incident_types",
-            "jira_issue_id",
-            "jira_issue_key",
-            "jira_issue_url",
-            "kind",
-            "labels",
-            "linear_issue_id",
-            "linear_issue_url",
-            "mattermost_channel_id",
-            "mattermost_channel_name",
-            "mattermost_channel_url",
-            "mitigated_at",
-            "mitigated_by",
-            "mitigation_message",
-            "motion_task_id",
-            "motion_task_url",
-            "opsgenie_alert_id",
-            "opsgenie_alert_url",
-            "opsgenie_incident_id",
-            "opsgenie_incident_url",
-            "pagerduty_incident_id",
-            "pagerduty_incident_number",
-            "pagerduty_incident_url",
-            "parent_incident_id",
-            "private",
-            "public_title",
-            "quip_page_id",
-            "quip_page_url",
-            "resolution_message",
-            "resolved_at",
-            "resolved_by",
-            "retrospective_progress_status",
-            "scheduled_for",
-            "scheduled_until",
-            "sequential_id",
-            "service_now_incident_id",
-            "service_now_incident_key",
-            "service_now_incident_url",
-            "services",
-            "severity",
-            "sharepoint_page_id",
-            "sharepoint_page_url",
-            "short_url",
-            "shortcut_story_id",
-            "shortcut_story_url",
-            "shortcut_task_id",
-            "shortcut_task_url",
-            "slack_channel_archived",
-            "slack_channel_deep_link",
-            "slack_channel_id",
-            "slack_channel_name",
-            "slack_channel_short_url",
-            "slack_channel_url",
-            "slack_last_message_ts",
-            "slug",
-            "source",
-            "started_at",
-            "started_by",
-            "status",
-            "summary",
-            "title",
-            "trello_card_id",
-            "trello_card_url",
-            "updated_at",
-            "url",
-            "user",
-            "victor_ops_incident_id",
-            "victor_ops_incident_url",
-            "zendesk_ticket_id",
-            "zendesk_ticket_url",
-            "zoom_meeting_global_dial_in_numbers",
-            "zoom_meeting_h323_password",
-            "zoom_meeting_id",
-            "zoom_meeting_join_url",
-            "zoom_meeting_password",
-            "zoom_meeting_pstn_password",
-            "zoom_meeting_start_url",
-        }
-    ),
-    "dashboards": frozenset(
-        {
-            "auto_refresh",
-            "color",
-            "created_at",
-            "description",
-            "icon",
-            "name",
-            "owner",
-            "period",
-            "public",
-            "range",
-            "team_id",
-            "updated_at",
-            "user_id",
-        }
-    ),
-}
+CONTRACT_PATH = Path(__file__).with_name("api_contract.json")
+
+#: The whole contract document, loaded once.
+CONTRACT: dict[str, Any] = json.loads(CONTRACT_PATH.read_text(encoding="utf-8"))
+
+#: The `$defs` entry describing each resource's `attributes`.
+ATTRIBUTES_SCHEMA: dict[str, str] = {"incidents": "incident", "dashboards": "dashboard"}
+
+
+def schema(name: str) -> dict[str, Any]:
+    """`$defs[name]` as a self-contained JSON Schema, for `jsonschema.Draft202012Validator`.
+
+    It refers to the entry rather than copying it, so the entry's own `$ref`s to its
+    siblings resolve as in the contract file.
+    """
+    if name not in CONTRACT["$defs"]:
+        raise KeyError(f"no {name!r} in {CONTRACT_PATH.name}; have {sorted(CONTRACT['$defs'])}")
+    return {"$schema": CONTRACT["$schema"], "$ref": f"#/$defs/{name}", "$defs": CONTRACT["$defs"]}
+
+
+def _attribute_names(key: str) -> dict[str, frozenset[str]]:
+    return {
+        resource: frozenset(CONTRACT["$defs"][name][key])
+        for resource, name in ATTRIBUTES_SCHEMA.items()
+    }
+
+
+# Attributes every record carries (the contract's `required` lists). Every other attribute
+# may be absent: JSON:API servers commonly leave out attributes whose value is null.
+REQUIRED_ATTRIBUTES: dict[str, frozenset[str]] = _attribute_names("required")
+
+# Every attribute the contract declares: an attribute outside this set is new upstream (kept
+# as a new column).
+KNOWN_ATTRIBUTES: dict[str, frozenset[str]] = _attribute_names("properties")

@@ -49,6 +49,9 @@ FAST = {
     "RUNTIME__REQUEST_TIMEOUT": "5",
     # every run lists the incidents, so each converged run has seen every upstream deletion
     "SOURCES__ANALYTICS_API__DELETION_CHECK_HOURS": "0",
+    # no re-read window: a record a run failed to load must come back through the cursor
+    # staying put, not through the lag's overlap hiding a cursor that moved past it
+    "SOURCES__ANALYTICS_API__LAG_SECONDS": "0",
 }
 # Unique per session, recognisable, and long enough that a chance match is impossible.
 TOKEN = f"reltok-{secrets.token_hex(20)}"
@@ -622,8 +625,10 @@ def killed_in_load(ws, demo, concurrent_then_killed_in_extract) -> Step:
     """SIGKILL at the moment dlt is about to load a normalized package.
 
     A test-only `sitecustomize` (tests/reliability/hooks) pauses the run right there and
-    says so, so the kill lands in that window every time.
+    says so, so the kill lands in that window every time. Upstream changes first, so the
+    package that did not load holds rows no later run can get from the API past its cursor.
     """
+    demo.apply_changes(1)
     before = ws.snapshot()
     marker = ws.root / "paused_before_load"
     marker.unlink(missing_ok=True)
