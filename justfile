@@ -10,7 +10,7 @@ default:
 
 # load the API (the demo API unless base_url is set) and build the marts; full_refresh=true reloads all
 elt *args:
-    @uv run python -m ingestion.cli elt "$@"
+    @uv run python -m cli elt "$@"
 
 # the whole test suite: pytest (all layers, end to end included, 2 workers) and lint
 test *args: lint
@@ -24,23 +24,23 @@ lint:
 
 # generate the dbt docs and serve them (lineage from raw sources to marts)
 docs port="8080":
-    @uv run python -m ingestion.cli docs --port "$1"
+    @uv run python -m cli docs --port "$1"
 
 # run SQL read-only on the warehouse: a table, or --format csv|json|parquet [--output PATH], e.g. just query "select * from marts.dim_teams"
 query sql *args:
-    @uv run python -m ingestion.cli query "$@"
+    @uv run python -m cli query "$@"
 
 # open the warehouse read-only in harlequin, a terminal SQL IDE (extra args go to harlequin)
 shell *args:
-    @uv run python -m ingestion.cli shell "$@"
+    @uv run python -m cli shell "$@"
 
 # write one self-contained HTML report of the marts' charts (default: report.html beside the warehouse)
 report *args:
-    @uv run python -m ingestion.cli report "$@"
+    @uv run python -m cli report "$@"
 
 # last ELT run, rows per mart, incremental cursors and source freshness, read-only
 status *args:
-    @uv run python -m ingestion.cli status "$@"
+    @uv run python -m cli status "$@"
 
 # run the demo API in the foreground (python -m ingestion.demo_api serve --help for flags)
 demo-api *args:

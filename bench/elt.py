@@ -132,9 +132,9 @@ class EltRun:
 
 
 def run_elt(ws: Workspace, env: dict[str, str], label: str) -> EltRun:
-    """`python -m ingestion.cli elt --summary-json` in `ws`, memory-sampled."""
+    """`python -m cli elt --summary-json` in `ws`, memory-sampled."""
     summary_path = ws.summary(label)
-    cmd = [sys.executable, "-m", "ingestion.cli", "elt", "--summary-json", str(summary_path)]
+    cmd = [sys.executable, "-m", "cli", "elt", "--summary-json", str(summary_path)]
     proc = run_monitored(cmd, env, REPO_ROOT, ws.log(label))
     return _elt_result(label, proc, summary_path)
 

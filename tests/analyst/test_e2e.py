@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingestion.analyst import query, report
+from analyst import query, report
 from tests.workspace import Workspace
 
 pytestmark = pytest.mark.e2e

@@ -6,7 +6,7 @@ import datetime as dt
 
 import yaml
 
-from ingestion.analyst import freshness
+from analyst import freshness
 
 NOW = dt.datetime(2026, 7, 1, 12, 0, tzinfo=dt.UTC)
 

@@ -8,8 +8,8 @@ import json
 import duckdb
 import pytest
 
-from ingestion.analyst import query
-from ingestion.analyst.warehouse import ELT_RUNNING
+from analyst import query
+from analyst.warehouse import ELT_RUNNING
 from tests.analyst.conftest import mark_elt_running
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from ingestion.analyst import report
-from ingestion.analyst.charts import ReportData, build_figures, severity_levels
+from analyst import report
+from analyst.charts import ReportData, build_figures, severity_levels
 
 W1, W2 = dt.date(2026, 1, 5), dt.date(2026, 1, 12)
 DATA = ReportData(

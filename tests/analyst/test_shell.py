@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import subprocess
 
-from ingestion.analyst import shell
-from ingestion.analyst.warehouse import ELT_RUNNING
+from analyst import shell
+from analyst.warehouse import ELT_RUNNING
 from tests.analyst.conftest import mark_elt_running
 
 

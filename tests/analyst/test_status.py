@@ -6,7 +6,7 @@ import datetime as dt
 
 import duckdb
 
-from ingestion.analyst import freshness, status
+from analyst import freshness, status
 
 NOW = dt.datetime(2026, 7, 1, 12, 0, tzinfo=dt.UTC)
 RULES = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ingestion.analyst.tables import display_width, footer, format_value, render_table, truncate
+from analyst.tables import display_width, footer, format_value, render_table, truncate
 
 
 def test_columns_align_and_numbers_right_align() -> None:

@@ -166,7 +166,7 @@ class Workspace:
     def command(self, args: tuple[str, ...], via_just: bool) -> list[str]:
         if via_just:
             return ["just", "elt", *args]
-        return [sys.executable, "-m", "ingestion.cli", "elt", *args]
+        return [sys.executable, "-m", "cli", "elt", *args]
 
     def elt(self, *args: str, via_just: bool = False, **env: str | None) -> Run:
         cmd = self.command(args, via_just)
@@ -591,7 +591,7 @@ def lock_runs(ws, demo, fault_runs) -> dict[str, Step]:
 def concurrent_then_killed_in_extract(ws, demo, lock_runs) -> Step:
     """ELT A runs a slow extract; `just elt` B is refused; A is SIGKILLed.
 
-    A is started as `python -m ingestion.cli elt` (what `just elt` runs) so that its pid is
+    A is started as `python -m cli elt` (what `just elt` runs) so that its pid is
     the one holding the run lock and the one killed.
     """
     before = ws.snapshot()

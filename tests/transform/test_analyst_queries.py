@@ -1,4 +1,4 @@
-"""The analyst commands' queries (`ingestion/analyst/queries.py`) on the fixture marts: the
+"""The analyst commands' queries (`analyst/queries.py`) on the fixture marts: the
 incidents deleted upstream (inc-015, inc-007) are in none of their counts or measures."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from ingestion.analyst import queries
+from analyst import queries
 
 
 def test_report_header_leaves_deleted_incidents_out(warehouse):

@@ -20,9 +20,9 @@ from typing import Any
 import duckdb
 import plotly.graph_objects as go
 
-from ingestion.analyst import queries
-from ingestion.analyst.charts import ReportData, build_figures
-from ingestion.analyst.warehouse import WarehouseUnavailable, connect_read_only, first_line
+from analyst import queries
+from analyst.charts import ReportData, build_figures
+from analyst.warehouse import WarehouseUnavailable, connect_read_only, first_line
 
 TOP_TEAMS = 10
 

@@ -27,7 +27,7 @@ FONT = "system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif
 
 @dataclass(frozen=True)
 class ReportData:
-    """What the report shows, as rows from `ingestion.analyst.queries`."""
+    """What the report shows, as rows from `analyst.queries`."""
 
     incidents_per_week: list[dict[str, Any]] = field(default_factory=list)
     resolve_times: list[dict[str, Any]] = field(default_factory=list)

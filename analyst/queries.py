@@ -19,7 +19,7 @@ from typing import Any
 
 import duckdb
 
-from ingestion.analyst.warehouse import has_table
+from analyst.warehouse import has_table
 
 MARTS_SCHEMA = "marts"
 LEDGER = ("ops", "elt_runs")

@@ -13,8 +13,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from ingestion.analyst import freshness, queries
-from ingestion.analyst.warehouse import WarehouseUnavailable, connect_read_only
+from analyst import freshness, queries
+from analyst.warehouse import WarehouseUnavailable, connect_read_only
 
 
 @dataclass

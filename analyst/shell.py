@@ -13,7 +13,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from ingestion.analyst.warehouse import WarehouseUnavailable, connect_read_only
+from analyst.warehouse import WarehouseUnavailable, connect_read_only
 
 CLIENT = "harlequin"
 

@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ingestion.analyst.query import UsageError, parse_args, resolve_format
-from ingestion.analyst.tables import footer, render_table
-from ingestion.analyst.warehouse import first_line
+from analyst.query import UsageError, parse_args, resolve_format
+from analyst.tables import footer, render_table
+from analyst.warehouse import first_line
 
 
 def connect(credentials: dict[str, Any]):

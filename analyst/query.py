@@ -16,8 +16,8 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.analyst.tables import footer, render_table
-from ingestion.analyst.warehouse import WarehouseUnavailable, connect_read_only, first_line
+from analyst.tables import footer, render_table
+from analyst.warehouse import WarehouseUnavailable, connect_read_only, first_line
 
 FORMATS = ("table", "csv", "json", "parquet")
 COPY_OPTIONS = {
