@@ -10,7 +10,6 @@ import csv
 import json
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from analyst.query import UsageError, parse_args, resolve_format
@@ -81,8 +80,6 @@ def run(argv: list[str], credentials: dict[str, Any]) -> int:
             print(render_table(columns, shown))
         print(footer(len(shown), len(rows), elapsed))
         return 0
-    if args.output:
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     write(columns, rows, fmt, args.output)
     if args.output:
         print(f"wrote {len(rows)} rows to {args.output} ({fmt}, {elapsed:.3f}s)")

@@ -18,6 +18,14 @@ import duckdb
 
 from analyst.tables import footer, render_table
 from analyst.warehouse import WarehouseUnavailable, connect_read_only, first_line
+from ingestion.arguments import (
+    NEW_FILE,
+    NON_NEGATIVE,
+    ArgumentParser,
+    choice,
+    choices_metavar,
+    typed,
+)
 
 FORMATS = ("table", "csv", "json", "parquet")
 COPY_OPTIONS = {
@@ -34,7 +42,8 @@ class UsageError(Exception):
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    """The flags; a bad one raises `BadArguments` (one line, exit code 2)."""
+    parser = ArgumentParser(
         prog="just query",
         description="Run SQL read-only on the warehouse: print a table or write CSV/JSON/Parquet.",
     )
@@ -42,13 +51,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--format",
         "-f",
-        choices=FORMATS,
+        type=choice(*FORMATS),
+        metavar=choices_metavar(FORMATS),
         help="output format (default: from --output's suffix, else table)",
     )
-    parser.add_argument("--output", "-o", metavar="PATH", help="write the result to this file")
+    parser.add_argument(
+        "--output",
+        "-o",
+        metavar="PATH",
+        type=typed(NEW_FILE, "path"),
+        help="write the result to this file (its folder must exist)",
+    )
     parser.add_argument(
         "--limit",
-        type=int,
+        type=typed(NON_NEGATIVE, "integer"),
         default=DEFAULT_LIMIT,
         metavar="N",
         help=f"table rows to show (default {DEFAULT_LIMIT}; 0 shows all); exports are never cut",
@@ -100,7 +116,6 @@ def fetch_for_display(
 def export(con: duckdb.DuckDBPyConnection, sql: str, fmt: str, output: str | None) -> int:
     """Write the result with DuckDB's COPY to `output` (or stdout); returns the row count."""
     if output:
-        Path(output).parent.mkdir(parents=True, exist_ok=True)
         row = con.execute(copy_statement(sql, output, fmt)).fetchone()
         return int(row[0]) if row else 0
     with tempfile.TemporaryDirectory(prefix="just-query-") as tmp:

@@ -23,6 +23,7 @@ import plotly.graph_objects as go
 from analyst import queries
 from analyst.charts import ReportData, build_figures
 from analyst.warehouse import WarehouseUnavailable, connect_read_only, first_line
+from ingestion.arguments import NEW_FILE, ArgumentParser, typed
 
 TOP_TEAMS = 10
 
@@ -189,17 +190,23 @@ def build_report(duckdb_path: str, output: str, now: dt.datetime | None = None) 
     return str(target)
 
 
-def run(argv: list[str], duckdb_path: str) -> int:
-    parser = argparse.ArgumentParser(
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """The flags; a bad one raises `BadArguments` (one line, exit code 2)."""
+    parser = ArgumentParser(
         prog="just report", description="Write one self-contained HTML report of the marts."
     )
     parser.add_argument(
         "--output",
         "-o",
         metavar="PATH",
-        help="where to write (default: report.html beside the warehouse)",
+        type=typed(NEW_FILE, "path"),
+        help="where to write, in a folder that exists (default: report.html beside the warehouse)",
     )
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def run(argv: list[str], duckdb_path: str) -> int:
+    args = parse_args(argv)
     output = args.output or default_output(duckdb_path)
     try:
         path = build_report(duckdb_path, output)

@@ -15,6 +15,7 @@ from typing import Any
 
 from analyst import freshness, queries
 from analyst.warehouse import WarehouseUnavailable, connect_read_only
+from ingestion.arguments import ArgumentParser
 
 
 @dataclass
@@ -149,11 +150,16 @@ def render_status(status: Status, now: dt.datetime) -> str:
     return "\n\n".join("\n".join(s) for s in sections if s)
 
 
-def run(argv: list[str], duckdb_path: str) -> int:
-    argparse.ArgumentParser(
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """No flags but --help; anything else raises `BadArguments` (one line, exit code 2)."""
+    return ArgumentParser(
         prog="just status",
         description="Last ELT run, mart row counts, incremental cursors and source freshness.",
     ).parse_args(argv)
+
+
+def run(argv: list[str], duckdb_path: str) -> int:
+    parse_args(argv)
     try:
         status = gather(duckdb_path)
     except WarehouseUnavailable as exc:

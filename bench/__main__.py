@@ -13,31 +13,39 @@ from pathlib import Path
 from typing import Any
 
 from bench import report, scenarios
+from ingestion.arguments import NEW_FOLDER, ArgumentParser, bad_input_exit, comma_list, typed
+from ingestion.validation import BadInput, Integer
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results"
 
 
+RATE_LIMIT_DIALECTS = ("ietf", "ietf-delta", "x", "none")
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    """The flags; a bad one raises `BadArguments` (one line, exit code 2)."""
+    parser = ArgumentParser(
         prog="just bench",
         description="Measure the ELT against a minimal client and a bare dbt build.",
     )
     parser.add_argument(
         "--scales",
+        type=comma_list(*scenarios.SCALES),
         default="small,medium",
-        help="comma list of small,medium,large (default small,medium)",
+        help=f"comma list of {','.join(scenarios.SCALES)} (default small,medium)",
     )
     parser.add_argument("--large", action="store_true", help="add the 1M-incident scale")
     parser.add_argument(
         "--repeat",
-        type=int,
+        type=typed(Integer(1, 100), "count"),
         default=None,
-        help="repetitions per figure (default: 3 if a run takes under a minute, else 1)",
+        help="repetitions per figure, 1-100 (default: 3 if a run takes under a minute, else 1)",
     )
     parser.add_argument("--skip-floor", action="store_true", help="no minimal-client floor")
     parser.add_argument("--skip-rate-limited", action="store_true", help="no rate-limited scenario")
     parser.add_argument(
         "--rate-limit-dialects",
+        type=comma_list(*RATE_LIMIT_DIALECTS),
         default="ietf,x",
         help="header dialects of the rate-limited runs, comma-separated, the first one checked"
         " against the targets (ietf, ietf-delta, x, none; default ietf,x)",
@@ -46,23 +54,21 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--skip-incremental", action="store_true", help="no change batch + incremental run"
     )
     parser.add_argument(
-        "--output", type=Path, default=DEFAULT_OUTPUT, help="results dir (bench/results)"
+        "--output",
+        type=lambda text: Path(typed(NEW_FOLDER, "folder")(text)),
+        default=DEFAULT_OUTPUT,
+        help="results dir, in an existing folder (bench/results)",
     )
     parser.add_argument("--quick", action="store_true", help="small scale only, repeat 1")
     parser.add_argument(
         "--keep-workdirs", action="store_true", help="keep the temp warehouses and logs"
     )
     args = parser.parse_args(argv)
-    scales = [s.strip() for s in args.scales.split(",") if s.strip()]
+    scales = list(args.scales)
     if args.large and "large" not in scales:
         scales.append("large")
     if args.quick:
         scales, args.repeat = ["small"], 1
-    unknown = [s for s in scales if s not in scenarios.SCALES]
-    if unknown:
-        parser.error(f"unknown scale(s) {unknown}; choose from {list(scenarios.SCALES)}")
-    if args.repeat is not None and args.repeat < 1:
-        parser.error("--repeat must be >= 1")
     args.scale_list = scales
     return args
 
@@ -95,7 +101,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             incremental_ws, incremental_scale, full, args.repeat
         )
     if not args.skip_rate_limited:
-        dialects = [d.strip() for d in args.rate_limit_dialects.split(",") if d.strip()]
+        dialects = args.rate_limit_dialects
         by_dialect = {d: scenarios.rate_limited(workdir, d) for d in dialects}
         results["rate_limited"] = by_dialect[dialects[0]]
         results["rate_limited_by_dialect"] = by_dialect
@@ -106,7 +112,10 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(list(sys.argv[1:] if argv is None else argv))
+    try:
+        args = parse_args(list(sys.argv[1:] if argv is None else argv))
+    except BadInput as exc:
+        return bad_input_exit(exc, "bench failed")
     workdir = Path(tempfile.mkdtemp(prefix="elt-bench-"))
     try:
         results = run(args, workdir)

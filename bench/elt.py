@@ -12,14 +12,13 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bench.measure import ProcessRun, TreePeak, run_monitored
+from tests.workspace import REPO_ROOT, Workspace
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 PAGE_SIZE = 100
 SEED = 42
 # The throughput scenarios measure moving data, so their demo API does not rate-limit (at
@@ -31,31 +30,6 @@ INGEST_STEPS = ("extract", "normalize", "load")
 # env prefixes the ELT/dlt/dbt read; cleared so only what the benchmark sets applies
 _OWNED_PREFIXES = ("SOURCES__", "DESTINATION__", "ELT__", "RUNTIME__", "DLT__", "NORMALIZE__")
 _OWNED_NAMES = ("API_KEY", "DBT_TARGET_PATH", "DBT_LOG_PATH", "DBT_TARGET", "DEMO_API_TOKEN")
-
-
-@dataclass(frozen=True)
-class Workspace:
-    """Every path one ELT run writes to, under one temp dir."""
-
-    root: Path
-
-    @classmethod
-    def create(cls, label: str, parent: Path | None = None) -> Workspace:
-        return cls(Path(tempfile.mkdtemp(prefix=f"bench-{label}-", dir=parent)))
-
-    @property
-    def duckdb(self) -> Path:
-        return self.root / "warehouse.duckdb"
-
-    @property
-    def demo_state(self) -> Path:
-        return self.root / "demo_api"
-
-    def summary(self, label: str) -> Path:
-        return self.root / f"summary-{label}.json"
-
-    def log(self, label: str) -> Path:
-        return self.root / f"{label}.log"
 
 
 def base_env() -> dict[str, str]:
@@ -78,9 +52,9 @@ def elt_env(
 ) -> dict[str, str]:
     """The ELT's environment: everything in `ws`, page size 100, the demo API's size."""
     env = base_env() | {
-        "DESTINATION__DUCKDB__CREDENTIALS": str(ws.duckdb),
-        "ELT__PIPELINES_DIR": str(ws.root / "pipelines"),
-        "ELT__DEMO_API__STATE_DIR": str(ws.demo_state),
+        "DESTINATION__DUCKDB__CREDENTIALS": str(ws.duckdb_path),
+        "ELT__PIPELINES_DIR": str(ws.pipelines_dir),
+        "ELT__DEMO_API__STATE_DIR": str(ws.demo_state_dir),
         "ELT__DEMO_API__SEED": str(SEED),
         "ELT__DEMO_API__INCIDENTS": str(incidents),
         "ELT__DEMO_API__DASHBOARDS": str(dashboards),
@@ -181,7 +155,7 @@ def run_bare_dbt(ws: Workspace, label: str) -> BareDbt:
         "unit_test",
     ]
     env = base_env() | {
-        "DESTINATION__DUCKDB__CREDENTIALS": str(ws.duckdb),
+        "DESTINATION__DUCKDB__CREDENTIALS": str(ws.duckdb_path),
         "DBT_TARGET_PATH": str(ws.root / f"dbt_target_{label}"),
         "DBT_LOG_PATH": str(ws.root / f"dbt_logs_{label}"),
     }
@@ -198,7 +172,7 @@ def apply_change_batch(ws: Workspace) -> dict[str, Any]:
         "ingestion.demo_api",
         "change",
         "--state-dir",
-        str(ws.demo_state),
+        str(ws.demo_state_dir),
         "--count",
         "1",
     ]

@@ -26,8 +26,8 @@ from bench.measure import (
     TRANSFORM_VS_BARE,
     Target,
 )
+from tests.workspace import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("dlt", "dbt-core", "dbt-duckdb", "duckdb", "pyarrow", "requests")
 
 

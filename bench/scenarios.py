@@ -16,7 +16,6 @@ from bench.elt import (
     SEED,
     STEPS,
     UNLIMITED,
-    Workspace,
     apply_change_batch,
     elt_env,
     run_bare_dbt,
@@ -32,6 +31,7 @@ from bench.measure import (
     ratio,
 )
 from ingestion.demo_api import run_demo_api
+from tests.workspace import Workspace
 
 SCALES: dict[str, tuple[int, int]] = {
     "small": (500, 40),
@@ -149,7 +149,7 @@ def floor_and_api_speed(
 
         def once(i: int):
             ws = Workspace.create(f"{scale}-floor-{i}", workdir)
-            result = run_floor(api.base_url, api.token, ws.duckdb, PAGE_SIZE)
+            result = run_floor(api.base_url, api.token, ws.duckdb_path, PAGE_SIZE)
             _log(f"{scale}: floor #{i + 1} {result.seconds:.1f}s")
             return result
 

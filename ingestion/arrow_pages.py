@@ -328,26 +328,6 @@ def child_tables(schema: Schema) -> dict[str, str]:
     }
 
 
-def adopt_nested_tables(schema: Schema, root: str) -> list[str]:
-    """Re-label `root`'s dlt-nested child tables as the plain child tables written here.
-
-    A warehouse loaded before incidents went through Arrow has them as dlt nested tables
-    (`parent: incidents`), and dlt refuses to merge that with a table that has no parent.
-    Their columns and rows are exactly what `PagesToArrow` writes, so only dlt's schema entry
-    changes: nothing is dropped or reloaded. Returns the adopted table names.
-    """
-    adopted = []
-    for name, table in schema.tables.items():
-        parent = table.get("parent")
-        if parent is not None and name.startswith(f"{root}{SEP}"):
-            del table["parent"]
-            table["resource"] = root
-            table["write_disposition"] = "append"
-            table[NESTED_IN] = parent  # type: ignore[typeddict-unknown-key]
-            adopted.append(name)
-    return adopted
-
-
 def prune_orphans(sql_client: Any, schema: Schema) -> None:
     """Delete child rows whose parent row is gone: what dlt's merge does for nested tables.
 

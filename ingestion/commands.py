@@ -7,26 +7,28 @@ import json
 import sys
 from pathlib import Path
 
+from ingestion.arguments import (
+    ISO_INSTANT,
+    NEW_FILE,
+    ArgumentParser,
+    choice,
+    choices_metavar,
+    typed,
+)
 from ingestion.errors import explain
-from ingestion.settings import TARGETS, load_settings
+from ingestion.settings import TARGETS, Found, load_settings
+from ingestion.validation import BadValue, Boolean, shown
+
+# just's `name=value` spelling of two flags (`just elt full_refresh=true target=postgres`)
+JUST_STYLE = ("full_refresh", "target")
 
 
-def _truthy(value: str) -> bool:
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def parse_elt_args(argv: list[str]) -> argparse.Namespace:
-    """Accepts `--full-refresh` and just's `full_refresh=true` spelling."""
-    normalised = []
-    for arg in argv:
-        if arg.startswith("full_refresh="):
-            if _truthy(arg.split("=", 1)[1]):
-                normalised.append("--full-refresh")
-        elif arg.startswith("target="):
-            normalised += ["--target", arg.split("=", 1)[1]]
-        else:
-            normalised.append(arg)
-    parser = argparse.ArgumentParser(prog="elt", description="Load the API and build the marts.")
+def _parser() -> ArgumentParser:
+    parser = ArgumentParser(
+        prog="elt",
+        description="Load the API and build the marts. Also accepts just's spelling:"
+        " full_refresh=true|false and target=duckdb|postgres.",
+    )
     parser.add_argument(
         "--full-refresh",
         action="store_true",
@@ -34,14 +36,17 @@ def parse_elt_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--target",
-        choices=TARGETS,
+        type=choice(*TARGETS),
+        metavar=choices_metavar(TARGETS),
         help="the warehouse to load (default: elt.target, i.e. duckdb)",
     )
     parser.add_argument(
         "--backfill",
         nargs=2,
+        type=typed(ISO_INSTANT, "timestamp"),
         metavar=("FROM", "TO"),
-        help="re-read incidents updated between two ISO timestamps; the cursor stays put",
+        help="re-read incidents updated between two ISO-8601 timestamps with an offset"
+        " (2026-02-01T00:00:00Z), FROM before TO; the cursor stays put",
     )
     parser.add_argument(
         "--check-deletions",
@@ -52,20 +57,48 @@ def parse_elt_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--summary-json",
         metavar="PATH",
-        help="also write the run summary as JSON (for benchmarks and schedulers)",
+        type=typed(NEW_FILE, "path"),
+        help="also write the run summary as JSON, to a file in a folder that exists",
     )
-    return parser.parse_args(normalised)
+    return parser
+
+
+def parse_elt_args(argv: list[str]) -> argparse.Namespace:
+    """Accepts `--full-refresh` and just's `full_refresh=true` spelling; bad arguments raise
+    `BadArguments` (one line, exit code 2)."""
+    parser = _parser()
+    normalised = []
+    for arg in argv:
+        name, sep, value = arg.partition("=")
+        if not sep or name not in JUST_STYLE:
+            normalised.append(arg)
+        elif name == "target":
+            normalised += ["--target", value]
+        else:
+            try:
+                full_refresh = Boolean().parse(value)
+            except BadValue as exc:
+                parser.error(f"{name}: {shown(value)} is not {exc.accepts}")
+            normalised += ["--full-refresh"] if full_refresh else []
+    args = parser.parse_args(normalised)
+    if args.backfill:
+        start, end = args.backfill
+        if ISO_INSTANT.instant(start) >= ISO_INSTANT.instant(end):
+            parser.error(f"--backfill: FROM {start} is not before TO {end}")
+    return args
 
 
 def elt(argv: list[str]) -> int:
-    """`just elt [full_refresh=true] [--target T] [--backfill FROM TO] [--check-deletions]`."""
-    from ingestion.pipeline import RunOptions, run_elt
+    """`just elt [full_refresh=true] [--target T] [--backfill FROM TO] [--check-deletions]`.
+
+    Arguments and settings are checked first (`BadInput`, exit code 2, reported by
+    `cli.main`): nothing is read, written or sent with a bad one."""
+    from ingestion.run import RunOptions, run_elt
     from ingestion.source import Backfill
 
     args = parse_elt_args(argv)
-    settings = load_settings()
-    if args.target:
-        settings = settings.with_overrides(target=args.target)
+    overrides = {"target": Found(args.target, "--target")} if args.target else {}
+    settings = load_settings(overrides)
     backfill = Backfill(*args.backfill) if args.backfill else None
     try:
         options = RunOptions(

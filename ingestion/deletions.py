@@ -27,6 +27,7 @@ from dlt.extract.resource import DltResource
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 
+from ingestion.dlt_internals import stored_resource_state
 from ingestion.paging import parse_instant, updated_at_keyset
 
 RESOURCE = "incident_deletions"
@@ -85,9 +86,9 @@ def check_due(
 
 
 def last_checked(pipeline_state: dict[str, Any], source_name: str) -> str | None:
-    """When the warehouse last had its deletions checked (dlt keeps it in the source state)."""
-    resources = pipeline_state.get("sources", {}).get(source_name, {}).get("resources", {})
-    return resources.get(RESOURCE, {}).get(CHECKED_AT)
+    """When the warehouse last had its deletions checked (the resource stored it in its
+    dlt state, see `deletions_resource`)."""
+    return stored_resource_state(pipeline_state, source_name, RESOURCE).get(CHECKED_AT)
 
 
 def listing_ids(client: RESTClient, path: str, params: dict[str, Any]) -> Iterator[str]:

@@ -3,21 +3,41 @@
 dlt wraps an exception raised while extracting in `PipelineStepFailed` (and the resource's
 own wrapper), so the cause a person can act on sits somewhere down the exception chain.
 Malformed API bodies are explained where they are parsed (`http._decode_envelope`).
+
+The two failures of the run itself (`ConfigurationError`, `TransformError`) are defined
+here, so the modules that raise them and this one import each other in one direction only;
+the others live where they are raised (`ApiError` in `http`, ...) and are imported from there.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from ingestion.arrow_pages import ArrowShapeError
 from ingestion.http import ApiError
 from ingestion.paging import PagingError
 from ingestion.records import RecordShapeError
+from ingestion.runs import AlreadyRunningError, WarehouseLockedError
 
 MAX_LINE = 300  # the README's promise: one line, at most this many characters
 # where a message starts quoting a response (JSON, HTML) or a repr of one
 _QUOTED_BODY = re.compile(r"[{<]")
+# what to do about an error nobody anticipated: it may be transient, else it is a bug
+UNEXPECTED_ADVICE = "; rerun, and report it if it persists"
+
+
+class ConfigurationError(Exception):
+    """The run cannot start: a setting is missing or contradictory."""
+
+
+class TransformError(Exception):
+    """dbt failed: a model did not build or a data test found bad rows."""
+
+    def __init__(self, message: str, results: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.results = results
 
 
 def exception_chain(exc: BaseException) -> Iterator[BaseException]:
@@ -49,13 +69,15 @@ def resource_of(chain: list[BaseException]) -> str | None:
 
 def describe_unexpected(chain: list[BaseException], exc: BaseException) -> str:
     """An error nobody anticipated: its type and the start of its message, without any
-    response body or data it quotes, and the resource it came from."""
+    response body or data it quotes, the resource it came from, and what to do. The
+    message is cut so that the advice always fits in `MAX_LINE`."""
     last = chain[-1] if chain else exc
     text = str(last).splitlines()[0] if str(last) else ""
     text = _QUOTED_BODY.split(text, maxsplit=1)[0].rstrip(" :,(")
     where = resource_of(chain)
     prefix = f"reading {where} failed: " if where else ""
-    return f"{prefix}{type(last).__name__}: {text}".strip().rstrip(":")
+    line = one_line(f"{prefix}{type(last).__name__}: {text}", MAX_LINE - len(UNEXPECTED_ADVICE))
+    return line.rstrip(" :") + UNEXPECTED_ADVICE
 
 
 def explain(exc: BaseException, duckdb_path: str | None = None) -> str:
@@ -65,9 +87,6 @@ def explain(exc: BaseException, duckdb_path: str | None = None) -> str:
 
 
 def _explain(exc: BaseException, duckdb_path: str | None) -> str:
-    from ingestion.pipeline import ConfigurationError, TransformError
-    from ingestion.runs import AlreadyRunningError, WarehouseLockedError
-
     chain = list(exception_chain(exc))
     known_errors = (
         ApiError,

@@ -11,11 +11,13 @@ pages, retries and 429s.
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from http import HTTPStatus
+from urllib.parse import parse_qs, urlsplit
 
 import orjson
 import requests
@@ -39,6 +41,9 @@ REASON_MAX_CHARS = 120  # the API's own explanation of a refusal, as quoted in a
 AUTH_REASON_MAX_CHARS = 80  # ... of a 401/403: quoted only when this short
 PATH_MAX_CHARS = 60
 ORIGIN_MAX_CHARS = 100
+PARAMETER_MAX_CHARS = 30  # the parameter a JSON:API error names (`source.parameter`)
+REASON_MIN_CHARS = 12  # a reason squeezed shorter than this by a long path is left out
+STATUS_PHRASES = frozenset(status.phrase.lower() for status in HTTPStatus)  # "bad request"
 
 
 class ApiError(Exception):
@@ -294,8 +299,11 @@ class ApiSession(requests.Session):
             if status in AUTH_STATUSES:
                 raise ApiAuthError(auth_message(status, path, _reason(response, request)))
             if 400 <= status < 500 and status not in RETRY_STATUSES:
-                reason = _reason(response, request)
-                raise ApiError(refusal_message(request.method or "GET", path, status, reason))
+                error = _error_body(response, request)
+                method = request.method or "GET"
+                raise ApiError(
+                    refusal_message(method, request.url, status, error.reason, error.parameter)
+                )
             if status not in RETRY_STATUSES:
                 break
             if status == 429:
@@ -378,31 +386,42 @@ def clip_middle(text: str, limit: int) -> str:
     return f"{text[:head]}...{text[len(text) - (limit - 3 - head) :]}"
 
 
-def api_reason(
-    content: bytes, limit: int = REASON_MAX_CHARS, secrets: tuple[str, ...] = ()
-) -> str | None:
-    """The API's own one-line reason for an error, from a JSON body; None if it gives none.
+@dataclass(frozen=True)
+class ErrorBody:
+    """What an error body says, as far as a message may quote it (see `read_error_body`)."""
 
-    Reads JSON:API `errors[0].detail` (else `title`), a plain `{"error": "..."}` (the
-    vendor's 429) or `{"message": "..."}`. An HTML page, an empty or non-JSON body yields
-    None: the body itself is never quoted, only a string the API meant as an explanation,
-    with whitespace collapsed to one line, each of `secrets` (the token, should the API echo
-    it) masked as `***` before it is cut to `limit` characters, so no part of one survives.
+    reason: str | None = None  # one line, secrets masked, not yet cut to a length
+    parameter: str | None = None  # the request parameter (or body pointer) it blames
+
+
+def read_error_body(content: bytes, secrets: tuple[str, ...] = ()) -> ErrorBody:
+    """The API's own reason for an error, and the parameter it blames, from a JSON body.
+
+    Reads the first JSON:API error (`title` and `detail`; `source.parameter`, else
+    `source.pointer`), a plain `{"error": "..."}` (the vendor's 429), `{"error": {"message":
+    ...}}` or `{"message": "..."}`. An HTML page, an empty or non-JSON body yields nothing:
+    the body itself is never quoted, only strings the API meant as an explanation, each with
+    whitespace collapsed to one line and every one of `secrets` (the token, should the API
+    echo it) masked as `***`.
     """
     if not content or len(content) > 1_000_000:
-        return None
+        return ErrorBody()
     try:
         body = orjson.loads(content)
     except orjson.JSONDecodeError:
-        return None
+        return ErrorBody()
     if not isinstance(body, dict):
-        return None
+        return ErrorBody()
     candidates: list[object] = []
+    parameter: object = None
     errors = body.get("errors")
     if isinstance(errors, list) and errors:
         first = errors[0]
         if isinstance(first, dict):
-            candidates += [first.get("detail"), first.get("title")]
+            candidates.append(_title_and_detail(first.get("title"), first.get("detail")))
+            source = first.get("source")
+            if isinstance(source, dict):
+                parameter = source.get("parameter") or source.get("pointer")
         else:
             candidates.append(first)
     error = body.get("error")
@@ -411,14 +430,40 @@ def api_reason(
     else:
         candidates.append(error)
     candidates.append(body.get("message"))
-    for candidate in candidates:
-        if isinstance(candidate, str):
-            text = one_line(candidate)
-            for secret in secrets:
-                text = text.replace(secret, "***") if len(secret) >= 4 else text
-            if text:
-                return clip_end(text, limit)
-    return None
+    reason = next((text for c in candidates if (text := _quotable(c, secrets))), None)
+    shown = _quotable(parameter, secrets)
+    return ErrorBody(reason, clip_middle(shown, PARAMETER_MAX_CHARS) if shown else None)
+
+
+def api_reason(
+    content: bytes, limit: int = REASON_MAX_CHARS, secrets: tuple[str, ...] = ()
+) -> str | None:
+    """The API's own one-line reason for an error (`read_error_body`), cut to `limit`
+    characters after any secret is masked, so no part of one survives; None if none."""
+    reason = read_error_body(content, secrets).reason
+    return clip_end(reason, limit) if reason else None
+
+
+def _title_and_detail(title: object, detail: object) -> object:
+    """`title: detail` of a JSON:API error; the title alone says no more than a status
+    phrase ("Bad Request") or what the detail already says, so it is then left out."""
+    if not isinstance(detail, str) or not detail.strip():
+        return title
+    if not isinstance(title, str) or not title.strip():
+        return detail
+    if title.strip().lower() in STATUS_PHRASES or title.strip().lower() in detail.lower():
+        return detail
+    return f"{title.strip()}: {detail}"
+
+
+def _quotable(value: object, secrets: tuple[str, ...]) -> str | None:
+    """A string of an error body as one line with `secrets` masked; None for anything else."""
+    if not isinstance(value, str):
+        return None
+    text = one_line(value)
+    for secret in secrets:
+        text = text.replace(secret, "***") if len(secret) >= 4 else text
+    return text or None
 
 
 def one_line(text: str) -> str:
@@ -430,16 +475,81 @@ def clip_end(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
 
 
-def refusal_message(method: str, path: str, status: int, reason: str | None) -> str:
-    """A non-retryable 4xx: what was refused, the API's reason, and what to check."""
-    detail = f"HTTP {status}: {clip_end(reason, REASON_MAX_CHARS)}" if reason else f"HTTP {status}"
-    advice = (
-        "check base_url and rerun"
-        if status in (404, 405, 410)
-        else "check the request settings (page_size, initial_updated_at) and rerun"
-    )
-    where = f"{clip_end(method, 10)} {clip_middle(path, PATH_MAX_CHARS)}"
-    return f"the API refused {where} ({detail}): {advice}"
+def _env(key: str) -> str:
+    """The environment variable dlt reads for a config key (as `ingestion.settings.env_name`,
+    which this module cannot import: settings imports the retry policy from here)."""
+    return key.upper().replace(".", "__")
+
+
+def _setting(key: str) -> str:
+    return f"sources.analytics_api.{key} (env {_env(f'sources.analytics_api.{key}')})"
+
+
+# What to check after a refused request. A clue is the API's reason plus the parameter it
+# blames; the first pattern found in it names the setting. Statuses that say the URL itself
+# is wrong name base_url, whatever the reason.
+PAGE_SIZE_ADVICE = f"check {_setting('page_size')} and rerun"
+FILTER_ADVICE = f"check {_setting('initial_updated_at')} or lag_seconds and rerun"
+BACKFILL_ADVICE = "check the dates of --backfill FROM TO and rerun"
+CURSOR_ADVICE = (
+    "a cursor the API issued was refused: rerun, and report it to the API's owner if it persists"
+)
+BASE_URL_ADVICE = f"check the path and API version in {_setting('base_url')} and rerun"
+REQUEST_ADVICE = "check the request settings (page_size, initial_updated_at) and rerun"
+CLUE_ADVICE: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"page\[size\]|\bpage[ _-]?size\b|\bsize\b", re.IGNORECASE), PAGE_SIZE_ADVICE),
+    (re.compile(r"page\[after\]|\bcursor\b", re.IGNORECASE), CURSOR_ADVICE),
+    (
+        re.compile(r"filter|updated_at|\bdate|timestamp|iso.?8601|\btime\b", re.IGNORECASE),
+        FILTER_ADVICE,
+    ),
+)
+STATUS_ADVICE = dict.fromkeys((404, 405, 406, 410, 415), BASE_URL_ADVICE)
+# A request with an upper bound on `updated_at` is a backfill: its dates are the filter's.
+BACKFILL_PARAM = "filter[updated_at][lte]"
+
+
+def refusal_advice(status: int, clue: str, params: dict[str, list[str]]) -> str:
+    """The setting most likely at fault for a refused request (see `CLUE_ADVICE`)."""
+    if status in STATUS_ADVICE:
+        return STATUS_ADVICE[status]
+    advice = next((advice for pattern, advice in CLUE_ADVICE if pattern.search(clue)), None)
+    if advice == FILTER_ADVICE and params.get(BACKFILL_PARAM, [""])[-1].strip():
+        return BACKFILL_ADVICE
+    return advice or REQUEST_ADVICE
+
+
+def page_of(params: dict[str, list[str]]) -> str:
+    """Which page a request asked for, without quoting any parameter's value but a number:
+    `page[number]=N` is page N, `page[after]=<cursor>` a page after a cursor, else page 1."""
+    number = params.get("page[number]", [""])[-1].strip()
+    if params.get("page[after]", [""])[-1].strip():
+        return "a page after cursor"
+    if not number:
+        return "page 1"
+    readable = number.isascii() and number.isdigit() and len(number) <= 12
+    return f"page {int(number)}" if readable else "a numbered page"
+
+
+def refusal_message(
+    method: str, url: str, status: int, reason: str | None, parameter: str | None = None
+) -> str:
+    """A non-retryable 4xx in one line: the request's resource and page, the API's reason
+    and the setting to check. `url`'s query string is read for the page, never quoted."""
+    parts = urlsplit(url)
+    params = parse_qs(parts.query, keep_blank_values=True)
+    clue = " ".join(filter(None, (parameter, reason)))
+    advice = refusal_advice(status, clue, params)
+    where = f"{clip_end(method, 10)} {clip_middle(parts.path, PATH_MAX_CHARS)}"
+    status_part = f"HTTP {status}"
+    if parameter and parameter not in (reason or ""):
+        status_part += f" for {clip_middle(parameter, PARAMETER_MAX_CHARS)}"
+    head = f"the API refused {where} on {page_of(params)} ({status_part}"
+    tail = f"): {advice}"
+    room = min(REASON_MAX_CHARS, MESSAGE_MAX_CHARS - len(head) - len(tail) - 2)
+    if reason and room >= REASON_MIN_CHARS:
+        head += f": {clip_end(reason, room)}"
+    return clip_end(head + tail, MESSAGE_MAX_CHARS)
 
 
 def auth_message(status: int, path: str, reason: str | None) -> str:
@@ -451,10 +561,16 @@ def auth_message(status: int, path: str, reason: str | None) -> str:
     )
 
 
+def _error_body(response: requests.Response, request: requests.PreparedRequest) -> ErrorBody:
+    """`read_error_body` of a response, with the bearer token masked should the API echo it."""
+    token = (request.headers.get("Authorization") or "").split(" ")[-1]
+    return read_error_body(response.content, secrets=(token,))
+
+
 def _reason(response: requests.Response, request: requests.PreparedRequest) -> str | None:
     """`api_reason` of a response, with the bearer token masked should the API echo it."""
-    token = (request.headers.get("Authorization") or "").split(" ")[-1]
-    return api_reason(response.content, secrets=(token,))
+    reason = _error_body(response, request).reason
+    return clip_end(reason, REASON_MAX_CHARS) if reason else None
 
 
 def _host(netloc: str) -> str:

@@ -6,10 +6,10 @@ import re
 import subprocess
 from pathlib import Path
 
-from ingestion.settings import SETTINGS, env_name
+from ingestion.settings import SETTINGS, configuration_table, env_name
+from tests.workspace import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-README = (ROOT / "README.md").read_text()
+README = (REPO_ROOT / "README.md").read_text()
 
 
 def test_quick_start_shows_the_two_commands():
@@ -18,14 +18,14 @@ def test_quick_start_shows_the_two_commands():
 
 
 def test_every_setting_is_documented_with_its_env_name():
-    for _, key, _, _ in SETTINGS:
-        assert f"`{key}`" in README, key
-        assert f"`{env_name(key)}`" in README, env_name(key)
+    for setting in SETTINGS:
+        assert f"`{setting.key}`" in README, setting.key
+        assert f"`{env_name(setting.key)}`" in README, env_name(setting.key)
 
 
 def test_every_just_recipe_is_documented():
     listed = subprocess.run(
-        ["just", "--summary"], cwd=ROOT, capture_output=True, text=True, check=True
+        ["just", "--summary"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
     ).stdout.split()
     for recipe in listed:
         if recipe != "default":
@@ -33,7 +33,7 @@ def test_every_just_recipe_is_documented():
 
 
 def test_ci_runs_the_readmes_test_command():
-    assert "uv run just test" in (ROOT / ".ci" / "run").read_text()
+    assert "uv run just test" in (REPO_ROOT / ".ci" / "run").read_text()
 
 
 def _reliability_rows() -> list[list[str]]:
@@ -53,7 +53,7 @@ def _named_tests(cell: str) -> list[tuple[Path, str | None]]:
     for ref in re.findall(r"`([^`]+)`", cell):
         path, _, test = ref.partition("::")
         if path.endswith(".py"):
-            current = ROOT / path if "/" in path else ROOT / "tests/reliability" / path
+            current = REPO_ROOT / path if "/" in path else REPO_ROOT / "tests/reliability" / path
         elif path or not test:
             continue  # a fault case name, checked separately
         assert current is not None, ref
@@ -62,7 +62,7 @@ def _named_tests(cell: str) -> list[tuple[Path, str | None]]:
 
 
 def test_every_reliability_claim_names_the_tests_that_try_to_break_it():
-    from tests.reliability.conftest import FAULT_CASES
+    from tests.reliability.scenarios import FAULT_CASES
 
     rows = _reliability_rows()
     assert len(rows) > 20
@@ -79,3 +79,51 @@ def test_every_reliability_claim_names_the_tests_that_try_to_break_it():
         for case in re.findall(r"cases? ((?:`\w+`(?:, )?)+)", tried_by):
             for name in re.findall(r"`(\w+)`", case):
                 assert name in FAULT_CASES, f"{fault}: no fault case {name}"
+
+
+def _configuration_section() -> str:
+    return README.split("### Configuration", 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
+
+
+def _table_rows(text: str) -> list[list[str]]:
+    """The cells of each row of the first markdown table in `text`."""
+    lines = text.split("\n| dlt key |", 1)[1].split("\n\n", 1)[0].splitlines()
+    rows = ["| dlt key |" + lines[0], *lines[1:]]
+    return [[cell.strip() for cell in re.split(r"(?<!\\)\|", row)[1:-1]] for row in rows]
+
+
+def test_the_configuration_table_is_the_settings_description():
+    """Every row, every cell: key, env, default, accepts and meaning, as SETTINGS has them
+    (`uv run python -m ingestion.settings` prints the table to paste)."""
+    shown = _table_rows(_configuration_section())
+    expected = _table_rows("\n" + configuration_table() + "\n\n")
+    assert [row[0] for row in shown] == [row[0] for row in expected], (
+        "the README's configuration table lists other settings than SETTINGS: regenerate it"
+        " with `uv run python -m ingestion.settings`"
+    )
+    for got, want in zip(shown, expected, strict=True):
+        assert got == want, f"README row {got[0]} differs from SETTINGS: {got} != {want}"
+
+
+def test_every_default_in_the_readme_is_the_codes():
+    """The table shows the default SETTINGS has, the one place it is written."""
+    rows = {row[0].split()[0].strip("`"): row for row in _table_rows(_configuration_section())}
+    for setting in SETTINGS:
+        shown = "(unset)" if setting.default is None else f"`{setting.default}`"
+        assert rows[setting.key][2] == shown, f"{setting.key}: README says {rows[setting.key][2]}"
+
+
+def test_the_bad_settings_example_is_what_a_run_prints(monkeypatch, capsys):
+    """The README's first example line, produced by the real check (nothing runs)."""
+    import cli
+
+    section = README.split("#### Bad settings", 1)[1]
+    example = section.split("```text\n", 1)[1].splitlines()[0]
+    monkeypatch.setenv(env_name("sources.analytics_api.page_size"), "abc")
+    assert cli.main(["elt"]) == 2
+    assert capsys.readouterr().err == example + "\n"
+
+
+def test_the_configuration_section_says_where_defaults_live():
+    section = README.split("### Configuration", 1)[1].split("\n### ", 1)[0]
+    assert "`ingestion/settings.py`" in section

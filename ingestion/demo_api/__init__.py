@@ -16,6 +16,17 @@ Endpoints (``/v1`` needs ``Authorization: Bearer <token>``):
   ``links.next`` carries ``page[after]``). Being keyset, it stays complete while records
   change; a malformed cursor, or one issued for another sort, is 400 naming ``page[after]``.
 * ``GET /v1/dashboards``: paging only, in creation order (no cursor paging, as in the spec).
+* ``GET /v1/alerts``: as incidents: ``filter[updated_at|created_at][gt|gte|lt|lte]``,
+  ``filter[status]`` (open, triggered, acknowledged, resolved, deferred), ``sort=[-]updated_at|
+  [-]created_at`` and cursor paging (default order: creation). About three per incident;
+  ``relationships.incidents.data`` names the incidents one became (about 15 % of alerts).
+* ``GET /v1/action_items`` and ``GET /v1/incidents/{incident_id}/action_items`` (404 for an
+  unknown or deleted incident), ``GET /v1/post_mortems`` (retrospectives): full scans by
+  page number; each record names its incident in ``relationships.incident.data``.
+* Catalogs, full scans by page number: ``/v1/teams`` (type ``groups``), ``/v1/services``,
+  ``/v1/severities``, ``/v1/environments``, ``/v1/incident_types``, ``/v1/functionalities``,
+  ``/v1/users``, ``/v1/alert_sources``, ``/v1/alert_urgencies``. Their ids are the same for
+  every seed and are the ids incidents, alerts, action items and dashboards refer to.
 * ``/_demo/health|stats|faults|changes|ground-truth`` and ``POST /_demo/stats/reset``: test
   controls, loopback only, no auth. Health counts ``live_updates`` and ``live_deletes``.
 
@@ -26,9 +37,14 @@ Every response of ``/v1`` carries rate-limit headers in one of four dialects
 empty body (``rate_limit_body``). Faults (``faults.py``) break responses on demand; among
 them ``no_cursor_paging`` (an older server), ``omit_meta``/``omit_links`` (missing paging
 metadata) and ``churn_per_page``/``churn_delete_share`` (incidents updated or deleted while
-a client pages, in memory only). Change batches update, add and delete incidents and edit
-and delete dashboards; ground truth lists ``deleted_incident_ids`` and
-``deleted_dashboard_ids``.
+a client pages, in memory only). Faults apply to every list (``fault_resource`` names one;
+the nested action items count as ``action_items``). Change batches update, add and delete
+incidents and edit and delete dashboards; they also fire, move on and classify alerts,
+complete and file action items, draft and publish retrospectives, and rename, add or delete
+a catalog entry (the other resources come from RNG streams of their own: incidents and
+dashboards are the same as without them). Deleting an incident deletes its action items and
+retrospective. Ground truth has every list and ``deleted_<resource>_ids`` for each resource
+with deletions (``more.DELETED_KEYS``).
 
 Python interface::
 
@@ -48,7 +64,9 @@ Python interface::
 Design: incidents live in typed arrays (timestamps, status, kind, severity, version, deleted)
 and are rendered on demand, and sort orders are indexes rebuilt only when a change batch is
 applied (and patched in place by live updates), so a page costs O(page size + log n)
-whatever the collection size, by page number or by cursor.
+whatever the collection size, by page number or by cursor. Alerts, action items and
+retrospectives are built the same way (``alerts.py``, ``followups.py``), on the first request
+that needs them (``more.py``).
 """
 
 from ingestion.demo_api.dataset import BatchSummary, DataParams, Dataset

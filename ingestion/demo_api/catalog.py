@@ -258,3 +258,133 @@ DASHBOARD_TOPICS: tuple[str, ...] = (
     "Tableau de bord fiabilité",
     "障害トレンド",
 )
+
+# --- the other catalogs (served by /v1/teams, /v1/services, ... see catalogs.py) -----------
+# Like the teams, services and environments above, these are the same for every seed: the
+# catalogs are reference data that every other record points at by id.
+
+#: Which team owns each service of ``SERVICES`` (team numbers, 1-based, in service order).
+SERVICE_OWNERS: tuple[int, ...] = (1, 2, 2, 3, 6, 7, 4, 5, 2, 1, 3, 5)
+
+INCIDENT_TYPES: tuple[tuple[str, str], ...] = (
+    ("Outage", "outage"),
+    ("Degraded Performance", "degraded-performance"),
+    ("Security", "security"),
+    ("Data Integrity", "data-integrity"),
+    ("Third-party Outage", "third-party-outage"),
+    ("Customer Reported", "customer-reported"),
+)
+FUNCTIONALITIES: tuple[tuple[str, str], ...] = (
+    ("Sign in", "sign-in"),
+    ("Checkout", "checkout"),
+    ("Search", "search"),
+    ("Push Notifications", "push-notifications"),
+    ("Payments", "payments"),
+    ("Reporting", "reporting"),
+    ("Onboarding", "onboarding"),
+    ("Public API", "public-api"),
+)
+#: Alert sources: name and the spec's ``source_type``; the weights say how many alerts each sends.
+ALERT_SOURCES: tuple[tuple[str, str], ...] = (
+    ("Datadog", "datadog"),
+    ("Grafana", "grafana"),
+    ("Sentry", "sentry"),
+    ("CloudWatch", "cloud_watch"),
+    ("Alertmanager", "alertmanager"),
+    ("Email alerts", "email"),
+    ("Generic webhook", "generic_webhook"),
+)
+ALERT_SOURCE_WEIGHTS: tuple[float, ...] = (35, 20, 15, 10, 10, 5, 5)
+#: Alert urgencies, most urgent first: name, description, color.
+ALERT_URGENCIES: tuple[tuple[str, str, str], ...] = (
+    ("High", "Page the on-call engineer now.", "#D92D20"),
+    ("Medium", "Notify during working hours.", "#F79009"),
+    ("Low", "Review in the weekly triage.", "#12B76A"),
+)
+ALERT_URGENCY_WEIGHTS: tuple[float, ...] = (25, 45, 30)
+#: Entries nobody refers to (retired ones): the only base entries a change batch may delete.
+LEGACY_ENTRIES: dict[str, tuple[str, str]] = {
+    "teams": ("Ops (legacy)", "ops-legacy"),
+    "services": ("Legacy Monolith", "legacy-monolith"),
+    "environments": ("QA", "qa"),
+    "incident_types": ("Fire Drill 🔥", "fire-drill"),
+    "functionalities": ("Fax Gateway", "fax-gateway"),
+    "alert_sources": ("Nagios (old)", "nagios"),
+    "alert_urgencies": ("Informational", "informational"),
+}
+#: Names a change batch gives to the entries it adds, per catalog (cycled, then numbered).
+NEW_ENTRY_NAMES: dict[str, tuple[str, ...]] = {
+    "teams": ("Reliability", "Frontend", "Security Operations", "Équipe Données"),
+    "services": ("Fraud Detection", "Feature Flags", "Image Resizer", "Ledger", "GraphQL Gateway"),
+    "environments": ("Canary", "Sandbox", "APAC Production"),
+    "incident_types": ("Capacity", "Compliance", "Vendor Degradation"),
+    "functionalities": ("Refunds", "Invoices", "Single Sign-On", "Webhooks"),
+    "users": ("Robin Meyer", "Kenji Watanabe", "Zoë Laurent", "Priya Raman", "Tomás Ortega"),
+    "alert_sources": ("New Relic", "Honeycomb", "Splunk", "Checkly"),
+    "alert_urgencies": ("Critical", "Deferred"),
+}
+NEW_SOURCE_TYPES: dict[str, str] = {
+    "New Relic": "new_relic",
+    "Honeycomb": "honeycomb",
+    "Splunk": "splunk",
+    "Checkly": "checkly",
+}
+
+#: The people: users 1000..1199, the ids dashboards name as ``user_id``.
+USER_BASE_ID = 1000
+USER_COUNT = 200
+#: Deactivated accounts after the regular users; nothing refers to them.
+LEGACY_USERS = 4
+FIRST_NAMES: tuple[str, ...] = (
+    "Ada", "Grace", "Linus", "Margaret", "Alan", "Barbara", "Dennis", "Frances", "Ken", "Radia",
+    "Edsger", "Hedy", "Sophie", "Yukihiro", "Guido", "Anita", "Björn", "Chloé", "Mei", "Olusegun",
+    "Ana", "Dmitri", "Fatima", "Jürgen", "Sven",
+)  # fmt: skip
+LAST_NAMES: tuple[str, ...] = (
+    "Lovelace", "Hopper", "Torvalds", "Hamilton", "Turing", "Liskov", "Ritchie", "Allen",
+    "Thompson", "Perlman", "Dijkstra", "Lamarr", "Wilson", "Matsumoto", "van Rossum", "Borg",
+    "Ström", "Dubois", "Chen", "Adeyemi", "Souza", "Ivanov", "Haddad", "Müller",
+)  # fmt: skip
+TIME_ZONES: tuple[str, ...] = (
+    "Europe/Berlin", "America/New_York", "America/Los_Angeles", "Europe/London", "Asia/Tokyo",
+    "Europe/Paris", "Asia/Kolkata", "America/Sao_Paulo",
+)  # fmt: skip
+
+# --- alerts, action items, retrospectives: text building blocks ---------------------------
+
+ALERT_SUBJECTS: tuple[str, ...] = (
+    "High error rate",
+    "p99 latency above SLO",
+    "CPU above 90%",
+    "Disk usage above 85%",
+    "Pod crash looping",
+    "Heartbeat missing",
+    "Queue depth growing",
+    "5xx responses spiking",
+    "Certificate expires in 7 days",
+    "Replication lag above 30s",
+    "Synthetic check failing",
+    "Memory usage above 95%",
+)
+ALERT_LABEL_KEYS: tuple[str, ...] = ("region", "cluster", "team", "priority", "threshold", "paged")
+ACTION_ITEM_VERBS: tuple[str, ...] = (
+    "Add alerting on",
+    "Write a runbook for",
+    "Add a load test for",
+    "Raise the connection pool of",
+    "Add retries with backoff to",
+    "Document the failover of",
+    "Remove the single point of failure in",
+    "Add a dashboard panel for",
+    "Upgrade the client library of",
+    "Review capacity planning for",
+)
+POST_MORTEM_SECTIONS: tuple[str, ...] = (
+    "## Summary",
+    "## Impact",
+    "## Timeline",
+    "## Root cause",
+    "## What went well",
+    "## What went wrong",
+    "## Action items",
+)

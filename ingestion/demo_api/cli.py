@@ -17,8 +17,20 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from ingestion.arguments import (
+    ANY_PORT,
+    NEW_FILE,
+    NON_NEGATIVE,
+    POSITIVE,
+    ArgumentParser,
+    bad_input_exit,
+    choice,
+    choices_metavar,
+    comma_list,
+    typed,
+)
 from ingestion.demo_api.dataset import Dataset
-from ingestion.demo_api.faults import Faults
+from ingestion.demo_api.faults import META_KEYS, RESOURCES, RETYPE_TARGETS, Faults
 from ingestion.demo_api.ratelimit import (
     BODY_STYLES,
     DEFAULT_LIMIT,
@@ -27,36 +39,73 @@ from ingestion.demo_api.ratelimit import (
 )
 from ingestion.demo_api.server import ServerConfig, build_server
 from ingestion.demo_api.state import DemoState, resolve_state, save_state
+from ingestion.validation import BadInput, FolderPath, Host, Integer, Number, Pair
 
 TOKEN_ENV = "DEMO_API_TOKEN"
 READY_PREFIX = "demo API listening on "
 
+SHARE = typed(Number(0, 1), "share")
+PAGE = typed(POSITIVE, "page")
+
 FAULT_FLAGS: tuple[tuple[str, dict[str, Any]], ...] = (
-    ("--error-rate", {"type": float, "help": "share of /v1 requests answered 500/502/503"}),
-    ("--error-status", {"type": int, "help": "status used by --error-rate (default: mixed)"}),
-    ("--slow-ms", {"type": int, "help": "delay every /v1 response by this many ms"}),
-    ("--truncate-page", {"type": int, "metavar": "N", "help": "cut page N's JSON mid-way"}),
-    ("--html-page", {"type": int, "metavar": "N", "help": "answer page N with 200 text/html"}),
-    ("--no-data-page", {"type": int, "metavar": "N", "help": "answer page N without 'data'"}),
+    ("--error-rate", {"type": SHARE, "help": "share of /v1 requests answered 500/502/503 (0-1)"}),
+    (
+        "--error-status",
+        {
+            "type": typed(Integer(400, 599), "status"),
+            "help": "status used by --error-rate (400-599; default: mixed)",
+        },
+    ),
+    (
+        "--slow-ms",
+        {
+            "type": typed(Integer(0, 600_000), "ms"),
+            "help": "delay every /v1 response by this many ms",
+        },
+    ),
+    ("--truncate-page", {"type": PAGE, "metavar": "N", "help": "cut page N's JSON mid-way"}),
+    ("--html-page", {"type": PAGE, "metavar": "N", "help": "answer page N with 200 text/html"}),
+    ("--no-data-page", {"type": PAGE, "metavar": "N", "help": "answer page N without 'data'"}),
     (
         "--rename-field",
-        {"action": "append", "metavar": "OLD=NEW", "help": "rename an attribute (repeatable)"},
+        {
+            "action": "append",
+            "type": typed(Pair("OLD=NEW"), "pair"),
+            "metavar": "OLD=NEW",
+            "help": "rename an attribute (repeatable)",
+        },
     ),
     (
         "--retype-field",
         {
             "action": "append",
+            "type": typed(Pair("NAME=TYPE", RETYPE_TARGETS), "pair"),
             "metavar": "NAME=TYPE",
-            "help": "change an attribute's type: string|int|float|bool|null|object|array",
+            "help": "change an attribute's type: " + "|".join(RETYPE_TARGETS),
         },
     ),
-    ("--fault-from-page", {"type": int, "help": "rename/retype from this page on (default 1)"}),
-    ("--duplicate-rate", {"type": float, "help": "repeat records of the previous page"}),
+    ("--fault-from-page", {"type": PAGE, "help": "rename/retype from this page on (default 1)"}),
+    ("--duplicate-rate", {"type": SHARE, "help": "repeat records of the previous page (0-1)"}),
     ("--always-429", {"action": "store_true", "default": None, "help": "every request 429"}),
-    ("--fail-after-pages", {"type": int, "metavar": "N", "help": "N good pages, then 500s"}),
+    (
+        "--fail-after-pages",
+        {"type": typed(NON_NEGATIVE, "count"), "metavar": "N", "help": "N good pages, then 500s"},
+    ),
+    (
+        "--max-page-size",
+        {
+            "type": typed(NON_NEGATIVE, "count"),
+            "metavar": "N",
+            "help": "refuse page[size] above N with a 400 (an API stricter than the spec)",
+        },
+    ),
     (
         "--fault-resource",
-        {"choices": ("incidents", "dashboards"), "help": "faults hit only this resource"},
+        {
+            "type": choice(*RESOURCES),
+            "metavar": choices_metavar(RESOURCES),
+            "help": "faults hit only this resource",
+        },
     ),
     (
         "--no-cursor-paging",
@@ -70,8 +119,10 @@ FAULT_FLAGS: tuple[tuple[str, dict[str, Any]], ...] = (
         "--omit-meta",
         {
             "action": "append",
+            "type": comma_list(*META_KEYS),
             "metavar": "KEY",
-            "help": "leave KEY out of list meta, e.g. total_pages (repeatable, or a,b)",
+            "help": "leave KEY out of list meta, e.g. total_pages (repeatable, or a,b): "
+            + ", ".join(META_KEYS),
         },
     ),
     ("--omit-links", {"action": "store_true", "default": None, "help": "no links object"}),
@@ -89,50 +140,93 @@ FAULT_FLAGS: tuple[tuple[str, dict[str, Any]], ...] = (
     ),
     (
         "--churn-per-page",
-        {"type": float, "metavar": "N", "help": "live incident updates after each page (0)"},
+        {
+            "type": typed(Number(0, 1000), "rate"),
+            "metavar": "N",
+            "help": "live incident updates after each page (0-1000; default 0)",
+        },
     ),
     (
         "--churn-delete-share",
-        {"type": float, "metavar": "P", "help": "share of live updates that delete (0)"},
+        {"type": SHARE, "metavar": "P", "help": "share of live updates that delete (0-1; 0)"},
     ),
 )
 
 
 def _data_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seed", type=int, help="data seed (default 42 or the stored one)")
-    parser.add_argument("--incidents", type=int, help="incident count (default 500)")
-    parser.add_argument("--dashboards", type=int, help="dashboard count (default 40)")
     parser.add_argument(
-        "--change-fraction", type=float, help="share of incidents a change batch updates (0.01)"
+        "--seed",
+        type=typed(Integer(0, 2**32 - 1), "seed"),
+        help="data seed (default 42 or the stored one)",
     )
-    parser.add_argument("--state-dir", type=Path, help="persist change batches in DIR/state.json")
+    parser.add_argument(
+        "--incidents",
+        type=typed(Integer(0, 10_000_000), "count"),
+        help="incident count (default 500)",
+    )
+    parser.add_argument(
+        "--dashboards",
+        type=typed(Integer(0, 100_000), "count"),
+        help="dashboard count (default 40)",
+    )
+    parser.add_argument(
+        "--change-fraction",
+        type=SHARE,
+        help="share of incidents a change batch updates (0-1; default 0.01)",
+    )
+    parser.add_argument(
+        "--state-dir",
+        type=lambda text: Path(typed(FolderPath(), "folder")(text)),
+        help="persist change batches in DIR/state.json (created if missing)",
+    )
+
+
+def _output_file(text: str) -> str:
+    return text if text == "-" else typed(NEW_FILE, "path")(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="python -m ingestion.demo_api",
         description="Demo incident-management JSON:API on loopback (token: $DEMO_API_TOKEN).",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the API in the foreground")
-    serve.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=0, help="port; 0 picks a free one")
-    _data_flags(serve)
-    serve.add_argument("--rate-limit", type=int, default=DEFAULT_LIMIT, help="requests/window")
     serve.add_argument(
-        "--rate-window", type=float, default=DEFAULT_WINDOW_S, help="window seconds (60)"
+        "--host",
+        type=typed(Host(), "host"),
+        default="127.0.0.1",
+        help="bind address (default 127.0.0.1)",
+    )
+    serve.add_argument(
+        "--port", type=typed(ANY_PORT, "port"), default=0, help="port, 0-65535; 0 picks a free one"
+    )
+    _data_flags(serve)
+    serve.add_argument(
+        "--rate-limit",
+        type=typed(POSITIVE, "count"),
+        default=DEFAULT_LIMIT,
+        help="requests per window (at least 1)",
+    )
+    serve.add_argument(
+        "--rate-window",
+        type=typed(Number(0, low_open=True), "seconds"),
+        default=DEFAULT_WINDOW_S,
+        help="window seconds, above 0 (60)",
     )
     serve.add_argument("--retry-after", action="store_true", help="send Retry-After on 429")
     serve.add_argument(
         "--rate-limit-headers",
-        choices=HEADER_DIALECTS,
+        type=choice(*HEADER_DIALECTS),
+        metavar=choices_metavar(HEADER_DIALECTS),
         default="ietf",
         help="rate-limit header dialect: RateLimit-* (epoch or delta reset), X-RateLimit-*, none",
     )
     serve.add_argument(
         "--rate-limit-body",
-        choices=BODY_STYLES,
+        type=choice(*BODY_STYLES),
+        metavar=choices_metavar(BODY_STYLES),
         default="jsonapi",
         help="429 body: JSON:API errors, the spec's plain {error: ...}, or empty",
     )
@@ -143,11 +237,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     change = commands.add_parser("change", help="apply change batches to a state dir offline")
     _data_flags(change)
-    change.add_argument("--count", type=int, default=1, help="batches to apply (default 1)")
+    change.add_argument(
+        "--count", type=typed(NON_NEGATIVE, "count"), default=1, help="batches to apply (default 1)"
+    )
 
     truth = commands.add_parser("ground-truth", help="write the full current data set as JSON")
     _data_flags(truth)
-    truth.add_argument("--output", default="-", help="file to write; - for stdout")
+    truth.add_argument(
+        "--output",
+        type=_output_file,
+        default="-",
+        help="file to write, in a folder that exists; - for stdout",
+    )
     return parser
 
 
@@ -156,6 +257,8 @@ def faults_from_args(args: argparse.Namespace) -> Faults:
         flag[2:].replace("-", "_"): getattr(args, flag[2:].replace("-", "_"))
         for flag, _ in FAULT_FLAGS
     }
+    if values["omit_meta"]:  # one list per --omit-meta
+        values["omit_meta"] = [key for keys in values["omit_meta"] for key in keys]
     return Faults.from_mapping({k: v for k, v in values.items() if v is not None})
 
 
@@ -231,10 +334,22 @@ def ground_truth(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Bad flags: one line, exit code 2, before any state is read or written."""
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "serve":
+            faults_from_args(args)  # a bad fault combination, too, before any state is written
+    except BadInput as exc:
+        return bad_input_exit(exc, "demo API failed")
+    except ValueError as exc:  # a fault combination Faults refuses
+        print(f"demo API: {exc}", file=sys.stderr)
+        return 2
     handlers = {"serve": serve, "change": change, "ground-truth": ground_truth}
     try:
         return handlers[args.command](args)
     except ValueError as exc:
         print(f"demo API: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # e.g. the port is taken
+        print(f"demo API failed: {exc.strerror or exc}", file=sys.stderr)
+        return 1

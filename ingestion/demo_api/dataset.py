@@ -18,9 +18,12 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from ingestion.demo_api.catalog import SEVERITIES
+from ingestion.demo_api.catalogs import CATALOGS
 from ingestion.demo_api.dashboards import DashboardTable
-from ingestion.demo_api.incident_render import incident_id, render_incident
+from ingestion.demo_api.incident_render import incident_id, render_incident, severity_object
 from ingestion.demo_api.incident_table import BATCH_WINDOW_MS, IncidentTable
+from ingestion.demo_api.more import DELETED_KEYS, MORE_LISTS, MoreData, new_incident_rows
 from ingestion.demo_api.ordering import IncidentOrdering, Selection, Window
 from ingestion.demo_api.timeutil import batch_time_ms
 
@@ -72,6 +75,10 @@ class Dataset:
         self.lock = threading.RLock()
         self.incidents = IncidentTable.generate(params.seed, params.incidents)
         self.dashboards = DashboardTable(params.seed, params.dashboards)
+        # The other resources read the base resolution times; batches may set later ones.
+        self._base_resolved = self.incidents.resolved[:]
+        self._more: MoreData | None = None  # built on first use, see the ``more`` property
+        self._incident_rows: dict[str, int] = {}  # record id -> row, filled on first use
         self.batches_applied = 0
         self.deleted_dashboard_ids: list[str] = []
         self.deleted_incident_ids: list[str] = []
@@ -86,6 +93,28 @@ class Dataset:
     def _reindex(self) -> None:
         self.ordering = IncidentOrdering(self.incidents)
         self.dashboard_order = self.dashboards.alive()
+        if self._more is not None:
+            self._more.reindex()
+
+    @property
+    def more(self) -> MoreData:
+        """Alerts, action items, retrospectives and catalogs, built on first use.
+
+        Building replays the change batches applied so far (see :mod:`more`), so a server
+        that never serves them never generates them.
+        """
+        with self.lock:
+            if self._more is None:
+                params = self.params
+                self._more = MoreData(
+                    params.seed,
+                    params.incidents,
+                    params.change_fraction,
+                    self.incidents,
+                    self._base_resolved,
+                    self.batches_applied,
+                )
+            return self._more
 
     def apply_changes(self, count: int = 1) -> list[BatchSummary]:
         """Apply ``count`` more change batches and rebuild the indexes once."""
@@ -108,6 +137,7 @@ class Dataset:
             result = table.advance(i, at, rng.random())
             status_changes += result.old_status != result.new_status
         new = table.append_new(rng, max(1, round(self.params.incidents * fraction / 5)), start)
+        assert new == new_incident_rows(self.params.incidents, fraction, batch)
         deleted, edited = self.dashboards.apply_batch(rng, start)
         self.deleted_dashboard_ids.extend(deleted)
         # A separate stream, so incident deletions do not reshuffle the dashboard changes.
@@ -117,6 +147,8 @@ class Dataset:
         doomed_ids = [self._delete(i) for i in doomed]
         self._latest_updated = None
         self.batches_applied = batch
+        if self._more is not None:
+            self._more.apply_batch(batch)
         return BatchSummary(
             batch, len(chosen), len(new), status_changes, deleted, edited, len(doomed), doomed_ids
         )
@@ -201,15 +233,45 @@ class Dataset:
         for j in list(self.dashboard_order):
             yield self.render_dashboard(j)
 
-    def ground_truth(self) -> dict[str, Any]:
-        """The full current data set in one dict (small data sets; see ``write_ground_truth``)."""
+    def find_incident(self, record_id: str) -> int | None:
+        """The row of the existing incident with this id, or None (unknown or deleted).
+
+        The id -> row map is built on first use (a few µs per incident) and extended as
+        change batches add incidents.
+        """
         with self.lock:
-            return {
+            rows = self._incident_rows
+            for i in range(len(rows), len(self.incidents)):
+                rows[incident_id(self.params.seed, i)] = i
+            row = rows.get(record_id)
+            return None if row is None or self.incidents.deleted[row] else row
+
+    def ground_truth(self) -> dict[str, Any]:
+        """The full current data set in one dict (small data sets; see ``write_ground_truth``).
+
+        Incidents, dashboards and their deleted ids first; then severities, alerts, action
+        items, retrospectives and each catalog, and the deleted ids of each resource that
+        has deletions (``more.DELETED_KEYS``).
+        """
+        with self.lock:
+            truth: dict[str, Any] = {
                 "incidents": list(self.iter_incidents()),
                 "dashboards": list(self.iter_dashboards()),
                 "deleted_dashboard_ids": list(self.deleted_dashboard_ids),
                 "deleted_incident_ids": list(self.deleted_incident_ids),
             }
+            for key, value in self._iter_more_truth():
+                truth[key] = list(value)
+            return truth
+
+    def _iter_more_truth(self) -> Iterator[tuple[str, Iterator[Any]]]:
+        """(key, items) of the ground truth beyond incidents and dashboards, in key order."""
+        more = self.more
+        yield "severities", (severity_object(code)["data"] for code in range(len(SEVERITIES)))
+        for resource in MORE_LISTS:
+            yield resource, more.iter_records(resource)
+        for resource in ("action_items", "post_mortems", *CATALOGS):
+            yield DELETED_KEYS[resource], iter(more.deleted_ids(resource))
 
     def iter_ground_truth_json(self) -> Iterator[str]:
         """The ground truth as JSON text chunks, streamed record by record."""
@@ -226,7 +288,13 @@ class Dataset:
             for k, record in enumerate(self.iter_dashboards()):
                 yield ("," if k else "") + dumps(record)
             yield '],"deleted_dashboard_ids":' + dumps(self.deleted_dashboard_ids)
-            yield ',"deleted_incident_ids":' + dumps(self.deleted_incident_ids) + "}"
+            yield ',"deleted_incident_ids":' + dumps(self.deleted_incident_ids)
+            for key, items in self._iter_more_truth():
+                yield f',"{key}":['
+                for k, item in enumerate(items):
+                    yield ("," if k else "") + dumps(item)
+                yield "]"
+            yield "}"
 
 
 def _sample_alive(

@@ -8,7 +8,8 @@ Besides broken responses there are differences between API versions and behaviou
 live system: an older server without cursor paging (``no_cursor_paging``), paging metadata
 left out (``omit_meta``, ``omit_links``), and data that changes while a client pages
 (``churn_per_page``, ``churn_delete_share``). The response faults honour
-``fault_resource``; cursor paging and churn concern incidents only and ignore it.
+``fault_resource``; cursor paging (incidents and alerts) and churn (incidents only) ignore
+it.
 """
 
 from __future__ import annotations
@@ -20,9 +21,12 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from ingestion.demo_api.more import MORE_LISTS
 from ingestion.demo_api.timeutil import epoch_seconds_from_iso
 
-RESOURCES = ("incidents", "dashboards")
+#: What ``fault_resource`` may name: each list endpoint (a nested incident's action items
+#: count as ``action_items``); severities are only ever hit by faults for every resource.
+RESOURCES = ("incidents", "dashboards", *MORE_LISTS)
 RETYPE_TARGETS = ("string", "int", "float", "bool", "null", "object", "array")
 ERROR_STATUSES = (500, 502, 503)
 #: Keys of a list response's ``meta`` that ``omit_meta`` may leave out.
@@ -57,7 +61,8 @@ class Faults:
     duplicate_rate: float = 0.0  # repeat records of the previous page at the top of a page
     always_429: bool = False  # every /v1 request is rate limited
     fail_after_pages: int | None = None  # serve N pages, then 500 forever
-    fault_resource: str | None = None  # incidents|dashboards; None = both
+    max_page_size: int | None = None  # refuse a larger page[size] with a 400 (a stricter API)
+    fault_resource: str | None = None  # one of RESOURCES; None = every list
     no_cursor_paging: bool = False  # an older server: no meta.next_cursor, page[after] ignored
     omit_meta: list[str] = field(default_factory=list)  # leave these keys out of meta
     omit_links: bool = False  # no links object in list responses

@@ -138,6 +138,13 @@ def incident_id(seed: int, i: int) -> str:
     return stable_uuid(random.Random(f"demo-api/incident/{seed}/{i}"))
 
 
+def incident_title(seed: int, i: int) -> str:
+    """Title of incident index ``i`` without rendering it (the draw after its id)."""
+    rng = random.Random(f"demo-api/incident/{seed}/{i}")
+    stable_uuid(rng)
+    return _title(rng)
+
+
 def render_incident(seed: int, table: IncidentTable, i: int) -> dict[str, Any]:
     """The full JSON:API record of incident index ``i`` as currently stored."""
     rng = random.Random(f"demo-api/incident/{seed}/{i}")

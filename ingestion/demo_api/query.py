@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ingestion.demo_api.alerts import ALERT_STATUS_CODE
 from ingestion.demo_api.catalog import KIND_CODE, STATUS_CODE
 from ingestion.demo_api.cursor import Cursor, decode_cursor
 from ingestion.demo_api.ordering import Selection
@@ -65,10 +66,10 @@ def _positive_int(params: dict[str, list[str]], name: str, default: int, maximum
     return value
 
 
-def parse_page(params: dict[str, list[str]]) -> PageRequest:
-    """``page[number]`` (1-based, default 1) and ``page[size]`` (1..100, default 20)."""
+def parse_page(params: dict[str, list[str]], max_size: int = MAX_PAGE_SIZE) -> PageRequest:
+    """``page[number]`` (1-based, default 1) and ``page[size]`` (1..max_size, default 20)."""
     number = _positive_int(params, "page[number]", 1, 10**12)
-    size = _positive_int(params, "page[size]", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    size = _positive_int(params, "page[size]", DEFAULT_PAGE_SIZE, max_size)
     return PageRequest(number, size)
 
 
@@ -111,6 +112,18 @@ def _ms_bound(name: str, raw: str) -> int:
 
 def parse_incident_selection(params: dict[str, list[str]]) -> Selection:
     """Filters and sort of ``GET /v1/incidents`` as a :class:`Selection`."""
+    return _selection(params, STATUS_CODE, KIND_CODE)
+
+
+def parse_alert_selection(params: dict[str, list[str]]) -> Selection:
+    """Filters and sort of ``GET /v1/alerts``: as for incidents, with the alert statuses
+    and no ``filter[kind]`` (alerts have none; the parameter is ignored like any unknown)."""
+    return _selection(params, ALERT_STATUS_CODE, None)
+
+
+def _selection(
+    params: dict[str, list[str]], statuses: dict[str, int], kinds: dict[str, int] | None
+) -> Selection:
     ranges = []
     for field in RANGE_FIELDS:
         lo: int | None = None
@@ -151,7 +164,7 @@ def parse_incident_selection(params: dict[str, list[str]]) -> Selection:
     return Selection(
         sort=sort,
         descending=descending,
-        statuses=_codes(params, "filter[status]", STATUS_CODE),
-        kinds=_codes(params, "filter[kind]", KIND_CODE),
+        statuses=_codes(params, "filter[status]", statuses),
+        kinds=None if kinds is None else _codes(params, "filter[kind]", kinds),
         ranges=tuple(ranges),
     )

@@ -87,7 +87,7 @@ class DemoAPI:
         return self._admin("POST", "changes", {"count": count})
 
     def ground_truth(self) -> dict[str, Any]:
-        """The full current data set: incidents, dashboards, deleted dashboard/incident ids."""
+        """The full current data set: every list and each resource's deleted ids."""
         return self._admin("GET", "ground-truth")
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 from ingestion.demo_api.catalog import SEVERITIES
 from ingestion.demo_api.cursor import Cursor, encode_cursor
@@ -33,10 +33,13 @@ from ingestion.demo_api.faults import (
     mutate_attributes,
 )
 from ingestion.demo_api.incident_render import severity_object
-from ingestion.demo_api.ordering import Selection
+from ingestion.demo_api.more import MORE_LISTS
+from ingestion.demo_api.ordering import IncidentOrdering, Selection
 from ingestion.demo_api.query import (
+    MAX_PAGE_SIZE,
     PageRequest,
     QueryError,
+    parse_alert_selection,
     parse_incident_selection,
     parse_page,
     parse_page_after,
@@ -54,7 +57,9 @@ from ingestion.demo_api.state import DemoState, save_state
 from ingestion.demo_api.stats import RequestStats
 
 JSON_API = "application/vnd.api+json"
-RESOURCES = ("incidents", "dashboards", "severities")
+RESOURCES = ("incidents", "dashboards", "severities", *MORE_LISTS)
+#: Lists with filters, sorts and cursor paging (``page[after]``, ``meta.next_cursor``).
+CURSOR_LISTS = ("incidents", "alerts")
 #: Controls that tune the limiter rather than inject a fault: a runtime ``POST /_demo/faults``
 #: changes only those it names and keeps the others.
 RATE_KEYS = ("rate_limit", "rate_window", "retry_after", "rate_limit_headers", "rate_limit_body")
@@ -104,14 +109,36 @@ class ServerConfig:
 
 
 @dataclass(frozen=True)
+class Route:
+    """Which list a path under /v1 names: ``resource`` (a name of RESOURCES) at ``path``.
+
+    ``incidents/<id>/action_items`` is the ``action_items`` list of one incident.
+    """
+
+    resource: str
+    path: str
+    incident_id: str | None = None
+
+
+def route_for(path: str) -> Route | None:
+    """The list ``path`` (after ``/v1/``, no slashes around it) names, or None (a 404)."""
+    if path in RESOURCES:
+        return Route(path, path)
+    parts = path.split("/")
+    if len(parts) == 3 and parts[0] == "incidents" and parts[1] and parts[2] == "action_items":
+        return Route("action_items", path, unquote(parts[1]))
+    return None
+
+
+@dataclass(frozen=True)
 class ListRequest:
-    """A parsed list request: paging, and for incidents the selection and cursor."""
+    """A parsed list request: paging, and for incidents and alerts the selection and cursor."""
 
     params: dict[str, list[str]]
     page: PageRequest
     selection: Selection | None = None
     cursor: Cursor | None = None
-    #: Whether responses carry ``meta.next_cursor`` (incidents on a current server).
+    #: Whether responses carry ``meta.next_cursor`` (incidents, alerts on a current server).
     cursor_paging: bool = False
 
 
@@ -243,12 +270,13 @@ class DemoApp:
             return reply
         decision = self.limiter.hit(self.config.token)
         resource = path.removeprefix("/v1/").strip("/")
+        route = route_for(resource)
         faults = self._faults
-        targeted = resource in RESOURCES and faults.applies_to(resource)
+        targeted = route is not None and faults.applies_to(route.resource)
         if not decision.allowed or (faults.always_429 and targeted):
             # a forced 429 reports an exhausted window
             return self._rate_limited(decision if not decision.allowed else decision.exhausted())
-        reply = self._serve_resource(resource, query, host, faults, targeted)
+        reply = self._serve_resource(resource, route, query, host, faults, targeted)
         reply.headers.update(self._rate_headers(decision, self.config.retry_after))
         return reply
 
@@ -264,20 +292,33 @@ class DemoApp:
         return Reply(429, error_body(429, "Too Many Requests", detail), headers=headers)
 
     def _serve_resource(
-        self, resource: str, query: str, host: str, faults: Faults, targeted: bool
+        self,
+        resource: str,
+        route: Route | None,
+        query: str,
+        host: str,
+        faults: Faults,
+        targeted: bool,
     ) -> Reply:
-        if resource not in RESOURCES:
+        if route is None:
             return Reply(404, error_body(404, "Not Found", f"No route for /v1/{resource}"))
+        parent = None
+        if route.incident_id is not None:
+            parent = self.dataset.find_incident(route.incident_id)
+            if parent is None:
+                detail = f"No incident with id {route.incident_id!r}."
+                return Reply(404, error_body(404, "Not Found", detail))
         failure = self._injected_failure(resource, query, faults, targeted)
         if failure is not None:
             return failure
         try:
-            request = _parse_list_request(resource, parse_qs(query, keep_blank_values=True), faults)
+            params = parse_qs(query, keep_blank_values=True)
+            request = _parse_list_request(route.resource, params, faults)
         except QueryError as exc:
             return _bad_request(exc)
-        document, number = self._list_document(resource, request, host, faults, targeted)
+        document, number = self._list_document(route, parent, request, host, faults, targeted)
         reply = self._page_reply(document, number, faults, targeted)
-        if resource == "incidents":
+        if route.resource == "incidents":
             self._churn(faults)  # after the page is rendered: the reader saw the old data
         return reply
 
@@ -314,23 +355,44 @@ class DemoApp:
         return Reply(200, body)
 
     def _list_document(
-        self, resource: str, request: ListRequest, host: str, faults: Faults, targeted: bool
+        self,
+        route: Route,
+        parent: int | None,
+        request: ListRequest,
+        host: str,
+        faults: Faults,
+        targeted: bool,
     ) -> tuple[dict[str, Any], int]:
-        """The JSON:API list document and its (effective) page number."""
+        """The JSON:API list document and its (effective) page number.
+
+        ``parent`` is the incident row of a nested list (its action items).
+        """
         dataset = self.dataset
+        resource = route.resource
         want_previous = targeted and faults.duplicate_rate > 0 and resource != "severities"
-        render: Callable[[int], dict[str, Any]]
+        render: Callable[[Any], dict[str, Any]]
         with dataset.lock:
             if resource == "incidents":
-                page = self._incident_slice(request, want_previous)
+                page = self._ordered_slice(dataset.ordering, request, want_previous)
                 render = dataset.render_incident
             elif resource == "severities":
                 # a small static catalogue, as in the real API's /v1/severities
                 page = _static_slice(range(len(SEVERITIES)), request.page, want_previous)
                 render = _severity_record
-            else:
+            elif resource == "dashboards":
                 page = _static_slice(dataset.dashboard_order, request.page, want_previous)
                 render = dataset.render_dashboard
+            elif resource == "alerts":
+                more = dataset.more
+                page = self._ordered_slice(more.alert_ordering, request, want_previous)
+                render = more.renderer(resource)
+            else:  # action items (of one incident or all), retrospectives, catalogs
+                more = dataset.more
+                order = (
+                    more.order(resource) if parent is None else more.incident_action_items(parent)
+                )
+                page = _static_slice(order, request.page, want_previous)
+                render = more.renderer(resource)
             data = [render(i) for i in page.ids]
             if page.previous and data:
                 repeated = duplicates_for(
@@ -345,7 +407,7 @@ class DemoApp:
             data = [drop_null_attributes(record) for record in data]
         document: dict[str, Any] = {
             "data": data,
-            "links": _links(host, resource, request, page),
+            "links": _links(host, route.path, request, page),
             "meta": _meta(request, page),
         }
         if targeted:
@@ -355,10 +417,12 @@ class DemoApp:
                 document.pop("links")
         return document, page.number
 
-    def _incident_slice(self, request: ListRequest, want_previous: bool) -> PageSlice:
-        """One page of incidents by offset or by cursor: O(page size + log n) either way."""
+    def _ordered_slice(
+        self, ordering: IncidentOrdering, request: ListRequest, want_previous: bool
+    ) -> PageSlice:
+        """One page of incidents (or alerts) by offset or by cursor: O(page size + log n)."""
         assert request.selection is not None
-        window = self.dataset.select_incidents(request.selection)
+        window = ordering.select(request.selection)
         size, cursor = request.page.size, request.cursor
         offset = request.page.offset
         if cursor is not None:
@@ -368,24 +432,28 @@ class DemoApp:
         next_cursor = None
         if request.cursor_paging and ids and offset + len(ids) < window.total:
             sort, last = request.selection.sort, ids[-1]
-            key = self.dataset.ordering.cursor_key(sort, last)
+            key = ordering.cursor_key(sort, last)
             next_cursor = encode_cursor(sort, key, last + 1)
         return PageSlice(ids, window.total, offset, size, previous, next_cursor)
 
     # ---------------------------------------------------------------- /_demo
 
     def apply_changes(self, count: int) -> dict[str, Any]:
+        """Apply change batches; ``other_batches`` says what each did to the resources
+        besides incidents and dashboards (alerts, action items, retrospectives, catalogs)."""
         summaries = self.dataset.apply_changes(count)
         if self.config.state_dir is not None:
             save_state(
                 self.config.state_dir,
                 DemoState(self.dataset.params, self.dataset.batches_applied),
             )
+        more = self.dataset.more
         return {
             "batches_applied": self.dataset.batches_applied,
             "incidents_total": self.dataset.incidents.alive_count,
             "dashboards_total": len(self.dataset.dashboard_order),
             "batches": [s.to_dict() for s in summaries],
+            "other_batches": [more.summaries[s.batch] for s in summaries],
         }
 
     def health(self) -> dict[str, Any]:
@@ -404,15 +472,19 @@ class DemoApp:
 
 
 def _parse_list_request(resource: str, params: dict[str, list[str]], faults: Faults) -> ListRequest:
-    """Paging for every list; selection and ``page[after]`` for incidents (400 if bad).
+    """Paging for every list; selection and ``page[after]`` for incidents and alerts (400 if
+    bad).
 
-    Without cursor paging (dashboards, or ``no_cursor_paging``) ``page[after]`` is an
-    unknown parameter and ignored, as an older server would.
+    Without cursor paging (lists other than incidents and alerts, or ``no_cursor_paging``)
+    ``page[after]`` is an unknown parameter and ignored, as an older server would.
     """
-    page = parse_page(params)
-    if resource != "incidents":
+    page = parse_page(params, faults.max_page_size or MAX_PAGE_SIZE)
+    if resource not in CURSOR_LISTS:
         return ListRequest(params, page)
-    selection = parse_incident_selection(params)
+    if resource == "incidents":
+        selection = parse_incident_selection(params)
+    else:
+        selection = parse_alert_selection(params)
     cursor_paging = not faults.no_cursor_paging
     cursor = parse_page_after(params, selection.sort) if cursor_paging else None
     return ListRequest(params, page, selection, cursor, cursor_paging)
@@ -458,15 +530,13 @@ def _meta(request: ListRequest, page: PageSlice) -> dict[str, Any]:
     return meta
 
 
-def _links(
-    host: str, resource: str, request: ListRequest, page: PageSlice
-) -> dict[str, str | None]:
-    """Absolute links that keep every other query parameter.
+def _links(host: str, path: str, request: ListRequest, page: PageSlice) -> dict[str, str | None]:
+    """Absolute links to ``/v1/<path>`` that keep every other query parameter.
 
     By page number they replace ``page[number]``; on a cursor page ``next`` carries
     ``page[after]`` and ``prev``/``last`` are null (a cursor cannot jump backwards).
     """
-    base = f"http://{host}/v1/{resource}"
+    base = f"http://{host}/v1/{path}"
     paging = ("page[number]", "page[after]")
     kept = [(k, v) for k, values in request.params.items() if k not in paging for v in values]
 
@@ -564,11 +634,13 @@ class DemoRequestHandler(BaseHTTPRequestHandler):
         else:
             host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
             reply = app.handle_v1(path, query, host, self.headers.get("Authorization"))
+        route = route_for(resource)
+        name = resource if route is None else route.resource
         slow = app.faults.slow_ms
-        if slow > 0 and app.faults.applies_to(resource):
+        if slow > 0 and app.faults.applies_to(name):
             time.sleep(slow / 1000)
         # Count before sending, so a client that reads /_demo/stats right after sees it.
-        listed = resource if resource in RESOURCES else None
+        listed = None if route is None else name
         is_page = reply.status == 200 and listed is not None
         app.stats.record(path, reply.status, listed, query, is_page)
         self._send(reply)

@@ -61,6 +61,7 @@ class RequestStats:
                     "incidents": self._pages["incidents"],
                     "dashboards": self._pages["dashboards"],
                     "total": sum(self._pages.values()),
+                    "by_resource": dict(self._pages),
                 },
                 "incident_queries": list(self._queries["incidents"]),
                 "dashboard_queries": list(self._queries["dashboards"]),

@@ -31,8 +31,11 @@ def open_dataset(
 
 
 def ground_truth(**kwargs: Any) -> dict[str, Any]:
-    """``{"incidents", "dashboards", "deleted_dashboard_ids", "deleted_incident_ids"}``.
+    """``{"incidents", "dashboards", "deleted_dashboard_ids", "deleted_incident_ids", ...}``.
 
     Deleted incidents are left out of ``incidents`` and listed by id, in deletion order.
+    Then ``severities``, every other list (``more.MORE_LISTS``: alerts, action_items,
+    post_mortems and the catalogs) as a full scan returns it, and the deleted ids of each
+    resource with deletions under the keys of ``more.DELETED_KEYS``.
     """
     return open_dataset(**kwargs).ground_truth()

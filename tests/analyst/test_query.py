@@ -37,7 +37,7 @@ def test_limit_flag_and_zero_for_all(capsys, tiny_warehouse) -> None:
 
 @pytest.mark.parametrize("fmt", ["csv", "json", "parquet"])
 def test_exports_every_row_with_duckdb_copy(capsys, tiny_warehouse, tmp_path, fmt) -> None:
-    target = tmp_path / "out" / f"numbers.{fmt}"
+    target = tmp_path / f"numbers.{fmt}"
     code, out, _ = run(
         capsys, tiny_warehouse, "select * from marts.numbers order by n;", "--output", str(target)
     )

@@ -25,8 +25,7 @@ from bench.measure import (
 )
 from bench.scenarios import repeated
 from ingestion.demo_api import run_demo_api
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.workspace import REPO_ROOT
 
 
 def test_floor_loads_every_record_the_api_reports(tmp_path: Path) -> None:

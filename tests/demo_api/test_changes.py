@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import requests
 
 from ingestion.demo_api import ground_truth, run_demo_api
 from tests.demo_api.helpers import fetch_all
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.workspace import REPO_ROOT
 
 
 def _all(api, resource):

@@ -6,14 +6,12 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import psutil
 import requests
 
 from ingestion.demo_api import run_demo_api
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.workspace import REPO_ROOT
 
 
 def test_subprocess_server_serves_and_is_gone_after_exit():

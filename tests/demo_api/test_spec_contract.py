@@ -13,7 +13,6 @@ default responses are checked: the omit_meta/omit_links faults are non-conformin
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -24,8 +23,8 @@ from ingestion.contract import KNOWN_ATTRIBUTES, schema
 from ingestion.demo_api import run_demo_api
 from ingestion.demo_api.ratelimit import HEADER_DIALECTS
 from tests.demo_api.helpers import authed
+from tests.workspace import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 SPEC_PATH = REPO_ROOT.parent / "shared/reference/incident-api-openapi-subset.json"
 CURRENT_SPEC_PATH = REPO_ROOT.parent / "shared/reference/incident-api-more-openapi-subset.json"
 REF_PREFIX = "#/components/schemas/"

@@ -6,13 +6,13 @@ import csv
 import statistics
 from collections import Counter
 from datetime import datetime
-from pathlib import Path
 
 import duckdb
 import pytest
 
 from ingestion.demo_api import run_demo_api
 from tests.workspace import DEMO_SIZE as DEMO
+from tests.workspace import REPO_ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -90,7 +90,7 @@ def _parse(ts: str | None) -> datetime | None:
 
 
 def _sla_targets() -> dict[str, float]:
-    seed = Path(__file__).resolve().parents[2] / "transform" / "seeds" / "sla_targets.csv"
+    seed = REPO_ROOT / "transform" / "seeds" / "sla_targets.csv"
     with seed.open() as handle:
         return {
             row["severity_level"]: float(row["sla_target_minutes"])

@@ -12,9 +12,9 @@ from ingestion.arrow_pages import (
     BatchPages,
     PagesToArrow,
     TimestampError,
-    adopt_nested_tables,
     child_tables,
 )
+from ingestion.dlt_internals import adopt_nested_tables
 
 HINTS = {
     "id": {"data_type": "text", "nullable": False},

@@ -26,8 +26,9 @@ from ingestion.contract import (
 )
 from ingestion.records import core_attributes
 from ingestion.source import DASHBOARD_COLUMNS, INCIDENT_COLUMNS
+from tests.workspace import REPO_ROOT
 
-REFERENCE = Path(__file__).resolve().parents[2].parent / "shared/reference"
+REFERENCE = REPO_ROOT.parent / "shared/reference"
 SPEC = REFERENCE / "incident-api-openapi-subset.json"
 CURRENT_SPEC = REFERENCE / "incident-api-more-openapi-subset.json"
 COLUMNS = {"incidents": INCIDENT_COLUMNS, "dashboards": DASHBOARD_COLUMNS}
@@ -269,4 +270,75 @@ def test_the_list_envelope_matches_the_current_spec(name):
     item, vendor_item = ours["properties"]["data"]["items"], theirs["properties"]["data"]["items"]
     assert item["required"] == vendor_item["required"]
     for key in ("id", "type"):
+        assert differences(item["properties"][key], vendor_item["properties"][key], key) == []
+
+
+# -- the other resources (alerts, action items, retrospectives, catalogs) --------------------------
+
+#: a schema of the vendor's current spec and the `$defs` entry that stands for it
+CURRENT_VENDOR_NAMES = {
+    "alert": "alert",
+    "incident_action_item": "action_item",
+    "incident_post_mortem": "post_mortem",
+    "team": "team",
+    "service": "service",
+    "severity": "severity_catalog",
+    "environment": "environment",
+    "incident_type": "incident_type",
+    "functionality": "functionality",
+    "user": "user",
+    "alerts_source": "alert_source",
+    "alert_urgency": "alert_urgency",
+    "user_flat_response": "user_flat",
+}
+#: the contract's list envelope of each other resource and the current spec's
+CURRENT_LISTS = {
+    "alert_list": "alert_list",
+    "action_item_list": "incident_action_item_list",
+    "post_mortem_list": "incident_post_mortem_list",
+    "team_list": "team_list",
+    "service_list": "service_list",
+    "severity_list": "severity_list",
+    "environment_list": "environment_list",
+    "incident_type_list": "incident_type_list",
+    "functionality_list": "functionality_list",
+    "user_list": "user_list",
+    "alert_source_list": "alerts_source_list",
+    "alert_urgency_list": "alert_urgency_list",
+}
+
+
+@pytest.mark.parametrize("name", sorted(CURRENT_LISTS))
+def test_every_other_list_names_its_records_attributes(name):
+    item = DEFS[name]["properties"]["data"]["items"]
+    attributes = item["properties"]["attributes"]["$ref"].removeprefix("#/$defs/")
+    assert attributes in CURRENT_VENDOR_NAMES.values()
+    assert set(DEFS[attributes]["required"]) <= set(DEFS[attributes]["properties"])
+
+
+def test_the_severity_catalog_is_the_severity_an_incident_nests():
+    """GET /v1/severities serves the attributes an incident's `severity` document carries."""
+    nested = DEFS["severity"]["properties"]["data"]["properties"]["attributes"]
+    listed = {k: v for k, v in DEFS["severity_catalog"].items() if not k.startswith("$")}
+    assert listed.pop("additionalProperties") is True
+    assert listed == nested
+
+
+@pytest.mark.parametrize(("vendor_name", "name"), sorted(CURRENT_VENDOR_NAMES.items()))
+def test_the_other_resources_match_the_current_spec(vendor_name, name):
+    schemas = _spec(CURRENT_SPEC)
+    theirs = vendor_shape(schemas[vendor_name], schemas)
+    assert differences(project_shape(DEFS[name]), theirs) == []
+
+
+@pytest.mark.parametrize(("name", "vendor_name"), sorted(CURRENT_LISTS.items()))
+def test_the_other_list_envelopes_match_the_current_spec(name, vendor_name):
+    """Same required keys, item keys, type enum and attributes; the users' relationships."""
+    schemas = _spec(CURRENT_SPEC)
+    ours, theirs = project_shape(DEFS[name]), vendor_shape(schemas[vendor_name], schemas)
+    assert ours["required"] == theirs["required"]
+    item, vendor_item = ours["properties"]["data"]["items"], theirs["properties"]["data"]["items"]
+    assert item["required"] == vendor_item["required"]
+    keys = ["id", "type", "attributes"] + (["relationships"] if name == "user_list" else [])
+    for key in keys:
         assert differences(item["properties"][key], vendor_item["properties"][key], key) == []

@@ -26,7 +26,7 @@ def raised_in_resource(error: Exception, resource: str = "incidents") -> Excepti
 
 def test_an_unexpected_error_quoting_a_page_names_the_resource_without_the_body():
     line = explain(raised_in_resource(ValueError(f"cannot find total in response: {PAGE}")))
-    assert line == "reading incidents failed: ValueError: cannot find total in response"
+    assert line.startswith("reading incidents failed: ValueError: cannot find total in response;")
     assert "{" not in line
 
 
@@ -48,3 +48,19 @@ def test_a_paging_contradiction_is_explained_as_it_was_raised():
 def test_square_brackets_of_a_parameter_name_are_kept():
     line = explain(raised_in_resource(ValueError("filter[updated_at][gte] is not a date")))
     assert "filter[updated_at][gte] is not a date" in line
+
+
+def test_an_unexpected_error_ends_with_what_to_do():
+    line = explain(raised_in_resource(KeyError("meta")))
+    assert line == "reading incidents failed: KeyError: 'meta'; rerun, and report it if it persists"
+
+
+def test_an_unexpected_error_without_a_message_still_says_what_to_do():
+    assert explain(RuntimeError()) == "RuntimeError; rerun, and report it if it persists"
+
+
+def test_a_long_unexpected_error_is_cut_so_the_advice_still_fits_the_line():
+    line = explain(raised_in_resource(ValueError("v" * 1000 + "\nsecond line")))
+    assert len(line) <= MAX_LINE
+    assert "\n" not in line
+    assert line.endswith("…; rerun, and report it if it persists")

@@ -4,6 +4,7 @@ and the one-line messages it fails with."""
 from __future__ import annotations
 
 import random
+import re
 import statistics
 
 import orjson
@@ -480,8 +481,8 @@ def test_a_400_names_the_request_and_the_apis_reason_in_one_line(server):
     body += b' "detail": "page[size] must be at most 100"}]}'
     message = refused(server, 400, body, server.base_url + "incidents?page[size]=500")
     assert message == (
-        "the API refused GET /v1/incidents (HTTP 400: page[size] must be at most 100):"
-        " check the request settings (page_size, initial_updated_at) and rerun"
+        "the API refused GET /v1/incidents on page 1 (HTTP 400: page[size] must be at most 100):"
+        " check sources.analytics_api.page_size (env SOURCES__ANALYTICS_API__PAGE_SIZE) and rerun"
     )
 
 
@@ -498,7 +499,8 @@ def test_a_4xx_quotes_a_plain_error_string(server):
 def test_a_404_with_an_html_body_quotes_none_of_it(server):
     body = b"<!DOCTYPE html><html><title>Not Found</title><body>nginx</body></html>"
     assert refused(server, 404, body) == (
-        "the API refused GET /v1/dashboards (HTTP 404): check base_url and rerun"
+        "the API refused GET /v1/dashboards on page 1 (HTTP 404): check the path and API version"
+        " in sources.analytics_api.base_url (env SOURCES__ANALYTICS_API__BASE_URL) and rerun"
     )
 
 
@@ -539,7 +541,7 @@ def test_a_4xx_on_a_very_long_path_stays_within_the_message_limit(server):
     message = refused(server, 400, body, server.base_url + "a" * 2000 + "/dashboards")
     assert len(message) <= MESSAGE_MAX_CHARS
     assert message.startswith("the API refused GET /v1/aaa")
-    assert "/dashboards (HTTP 400: yyy" in message  # both ends of the path survive
+    assert "/dashboards on page 1 (HTTP 400: yyy" in message  # both ends of the path survive
 
 
 def test_a_401_quotes_a_short_reason(server):
@@ -561,6 +563,164 @@ def test_a_403_leaves_out_a_long_reason(server):
     assert str(failure.value) == (
         "the API rejected the token (HTTP 403 from /v1/dashboards): set api_key (env API_KEY)"
     )
+
+
+# -- which page, which setting: a refusal says where it happened and what to change ----------
+
+JSONAPI_PAGE_SIZE_400 = orjson.dumps(
+    {
+        "errors": [
+            {
+                "status": "400",
+                "title": "Invalid page parameter",
+                "detail": "page[size] must be at most 100, got 500",
+                "source": {"parameter": "page[size]"},
+            }
+        ]
+    }
+)
+FILTER_400 = (
+    b'{"error": "filter[updated_at][gte] must be an ISO-8601 timestamp, got \'yesterday\'"}'
+)
+CURSOR = "eyJzb3J0IjoidXBkYXRlZF9hdCIsImF0IjoxNzAwMDAwMDAwfQ"
+
+
+def test_a_refusal_names_the_page_number(server):
+    message = refused(server, 400, b"", server.base_url + "incidents?page[number]=7&page[size]=50")
+    assert message.startswith("the API refused GET /v1/incidents on page 7 (HTTP 400)")
+
+
+def test_a_refusal_of_a_request_without_a_page_parameter_names_page_1(server):
+    assert " on page 1 (HTTP 400)" in refused(server, 400, b"", server.base_url + "incidents")
+
+
+def test_a_refusal_on_a_cursor_page_names_it_without_the_cursor(server):
+    url = server.base_url + f"incidents?page[after]={CURSOR}&page[size]=50"
+    message = refused(server, 400, b"", url)
+    assert " on a page after cursor (HTTP 400)" in message
+    assert CURSOR not in message and CURSOR[:12] not in message
+
+
+def test_a_refusal_never_prints_the_query_string(server):
+    url = server.base_url + "incidents?page[number]=2&api_key=sk-live-HUNTER2&page[size]=500"
+    message = refused(server, 400, JSONAPI_PAGE_SIZE_400, url)
+    assert "api_key=sk-live-HUNTER2" in server.state.requests[0]  # it was sent ...
+    assert "HUNTER2" not in message  # ... and is not repeated
+    assert "?" not in message and "&" not in message and "=" not in message
+
+
+def test_a_refusal_quotes_the_jsonapi_title_and_detail(server):
+    message = refused(server, 400, JSONAPI_PAGE_SIZE_400)
+    assert "(HTTP 400: Invalid page parameter: page[size] must be at most 100, got 500)" in message
+
+
+def test_a_refusal_names_the_parameter_the_api_blames_when_its_reason_does_not(server):
+    body = b'{"errors": [{"detail": "must be at most 100", "source": {"parameter": "page[size]"}}]}'
+    message = refused(server, 400, body)
+    assert "(HTTP 400 for page[size]: must be at most 100)" in message
+    assert "sources.analytics_api.page_size" in message
+
+
+def test_a_refusal_quotes_a_nested_error_message(server):
+    body = b'{"error": {"message": "unknown sort field", "code": "E_SORT"}}'
+    assert "(HTTP 400: unknown sort field)" in refused(server, 400, body)
+
+
+def test_a_400_with_an_html_body_quotes_none_of_it(server):
+    body = b"<html><head><title>Bad Request</title></head><body><pre>nginx page[size]</pre></html>"
+    message = refused(server, 400, body)
+    assert message == (
+        "the API refused GET /v1/dashboards on page 1 (HTTP 400):"
+        " check the request settings (page_size, initial_updated_at) and rerun"
+    )
+
+
+def test_a_refused_page_size_names_the_page_size_setting(server):
+    message = refused(server, 400, JSONAPI_PAGE_SIZE_400)
+    assert message.endswith(
+        ": check sources.analytics_api.page_size (env SOURCES__ANALYTICS_API__PAGE_SIZE) and rerun"
+    )
+
+
+def test_a_refused_filter_names_initial_updated_at_and_lag_seconds(server):
+    url = server.base_url + "incidents?filter[updated_at][gte]=yesterday&page[number]=1"
+    message = refused(server, 400, FILTER_400, url)
+    assert message.endswith(
+        ": check sources.analytics_api.initial_updated_at"
+        " (env SOURCES__ANALYTICS_API__INITIAL_UPDATED_AT) or lag_seconds and rerun"
+    )
+
+
+def test_a_refused_filter_of_a_backfill_names_the_backfill_dates(server):
+    url = server.base_url + "incidents?filter[updated_at][gte]=x&filter[updated_at][lte]=y"
+    message = refused(server, 422, FILTER_400, url)
+    assert message.endswith(": check the dates of --backfill FROM TO and rerun")
+
+
+def test_a_refused_cursor_is_blamed_on_the_api_not_a_setting(server):
+    body = b'{"errors": [{"title": "Invalid page parameter", "detail": "page[after] is invalid"}]}'
+    message = refused(server, 400, body, server.base_url + f"incidents?page[after]={CURSOR}")
+    assert message.endswith(": rerun, and report it to the API's owner if it persists")
+
+
+def test_a_404_names_base_url_even_when_its_reason_mentions_a_parameter(server):
+    body = b'{"errors": [{"title": "Not Found", "detail": "no route for page[size]"}]}'
+    message = refused(server, 404, body)
+    assert "(HTTP 404: no route for page[size])" in message
+    assert message.endswith(
+        "in sources.analytics_api.base_url (env SOURCES__ANALYTICS_API__BASE_URL) and rerun"
+    )
+
+
+@pytest.mark.parametrize("status", [405, 406, 415])
+def test_a_wrong_method_or_media_type_names_base_url(server, status):
+    assert "sources.analytics_api.base_url" in refused(server, status, b'{"error": "no"}')
+
+
+def test_a_422_without_a_clue_names_the_request_settings(server):
+    message = refused(server, 422, b'{"errors": [{"title": "Unprocessable Entity"}]}')
+    assert message.endswith(
+        ": check the request settings (page_size, initial_updated_at) and rerun"
+    )
+
+
+def test_a_refusal_is_one_line_within_the_limit_whatever_its_parts(server):
+    detail = "filter\n" + "d" * 2000
+    body = orjson.dumps(
+        {"errors": [{"title": "t" * 300, "detail": detail, "source": {"parameter": "p" * 500}}]}
+    )
+    url = (
+        server.base_url
+        + "x" * 3000
+        + f"/incidents?page[after]={CURSOR * 40}&filter[updated_at][lte]=z"
+    )
+    message = refused(server, 400, body, url)
+    assert len(message) <= MESSAGE_MAX_CHARS
+    assert "\n" not in message
+    assert message.endswith(": check the dates of --backfill FROM TO and rerun")
+
+
+def test_a_parameter_echoing_the_token_is_masked(server):
+    body = b'{"errors": [{"detail": "bad", "source": {"parameter": "fixture-token"}}]}'
+    message = refused(server, 400, body)
+    assert "fixture-token" not in message
+    assert "(HTTP 400 for ***: bad)" in message
+
+
+def test_the_advice_names_real_settings_by_their_env_names():
+    from ingestion import http
+    from ingestion.settings import SETTINGS, env_name
+
+    advice = " ".join(
+        [http.PAGE_SIZE_ADVICE, http.FILTER_ADVICE, http.BASE_URL_ADVICE, http.REQUEST_ADVICE]
+    )
+    keys = {key for _, key, _, _ in SETTINGS}
+    named = set(re.findall(r"sources\.analytics_api\.\w+", advice))
+    assert named and named <= keys
+    for key in named:
+        assert f"(env {env_name(key)})" in advice
+    for attribute in re.findall(r"\b(page_size|initial_updated_at|lag_seconds)\b", advice):
+        assert f"sources.analytics_api.{attribute}" in keys
 
 
 def test_api_reason_is_one_line_of_at_most_120_characters():
@@ -585,7 +745,7 @@ def test_refusal_message_stays_within_the_limit_for_worst_case_parts():
 
 
 def test_api_reason_reads_jsonapi_plain_and_message_bodies():
-    assert api_reason(b'{"errors": [{"title": "T", "detail": "D"}]}') == "D"
+    assert api_reason(b'{"errors": [{"title": "T", "detail": "D"}]}') == "T: D"
     assert api_reason(b'{"errors": ["just a string"]}') == "just a string"
     assert api_reason(VENDOR_429_BODY) == "Rate limit exceeded. Try again later."
     assert api_reason(b'{"error": {"message": "nested"}}') == "nested"

@@ -10,18 +10,14 @@ from __future__ import annotations
 import duckdb
 import pytest
 
+from ingestion.api_endpoint import retry_policy
 from ingestion.demo_api import run_demo_api
 from ingestion.http import ApiSession
-from ingestion.pipeline import (
-    RunOptions,
-    StepTimer,
-    bind_state_to_warehouse,
-    load,
-    make_pipeline,
-    plan_deletion_check,
-    retry_policy,
-)
+from ingestion.load import load, make_pipeline
+from ingestion.recovery import bind_state_to_warehouse
+from ingestion.run import RunOptions, plan_deletion_check
 from ingestion.source import analytics_api_source
+from ingestion.summary import StepTimer
 
 SIZE = {"seed": 5, "incidents": 600, "dashboards": 10}
 

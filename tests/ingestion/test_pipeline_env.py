@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from ingestion.pipeline import exported
+from ingestion.build import exported
 
 
 def test_exported_variables_are_set_inside_the_block(monkeypatch):

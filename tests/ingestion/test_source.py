@@ -7,7 +7,7 @@ from dlt.extract.exceptions import ResourceExtractionError
 from dlt.sources.rest_api import rest_api_source
 
 from ingestion.http import ApiAuthError, ApiSession, RetryPolicy
-from ingestion.pipeline import make_pipeline
+from ingestion.load import make_pipeline
 from ingestion.records import RecordShapeError
 from ingestion.source import analytics_api_source, build_config
 from tests.ingestion.jsonapi_server import jsonapi_server

@@ -8,8 +8,9 @@ from datetime import datetime
 import duckdb
 import pytest
 
+from ingestion.cursors import incremental_cursors
 from ingestion.demo_api import run_demo_api
-from ingestion.pipeline import incremental_cursors, make_pipeline
+from ingestion.load import make_pipeline
 from tests.ingestion.test_live_changes import loaded, run, truth
 
 SIZE = {"seed": 9, "incidents": 400, "dashboards": 25}

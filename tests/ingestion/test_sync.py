@@ -12,12 +12,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ingestion.api_endpoint import retry_policy as policy_for
+from ingestion.cursors import incremental_cursors
 from ingestion.demo_api import run_demo_api
 from ingestion.http import ApiAuthError, ApiSession
-from ingestion.pipeline import LoadResult, StepTimer, incremental_cursors, load, make_pipeline
-from ingestion.pipeline import retry_policy as policy_for
+from ingestion.load import LoadResult, load, make_pipeline
 from ingestion.records import RecordShapeError
 from ingestion.source import Backfill, analytics_api_source
+from ingestion.summary import StepTimer
 from tests.ingestion.jsonapi_server import jsonapi_server
 from tests.ingestion.records_factory import dashboard, incident
 

@@ -12,17 +12,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ingestion.api_endpoint import retry_policy
+from ingestion.cursors import incremental_cursors
 from ingestion.demo_api import run_demo_api
 from ingestion.http import ApiSession
-from ingestion.pipeline import (
-    StepTimer,
-    bind_state_to_warehouse,
-    incremental_cursors,
-    load,
-    make_pipeline,
-    retry_policy,
-)
+from ingestion.load import load, make_pipeline
+from ingestion.recovery import bind_state_to_warehouse
 from ingestion.source import analytics_api_source
+from ingestion.summary import StepTimer
 
 SIZE = {"seed": 11, "incidents": 300, "dashboards": 12}
 

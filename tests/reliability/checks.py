@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from tests.reliability.conftest import (
-    TOKEN,
-    Run,
-    Snapshot,
-    Step,
-    normalised,
-    parse_ts,
-    truth_dashboards,
-    truth_incidents,
-)
+from datetime import datetime
+from typing import Any
+
+from tests.reliability.scenarios import TOKEN, Step
+from tests.workspace import Run, Snapshot, parse_ts
 
 
 def assert_one_line_failure(run: Run, *phrases: str) -> None:
@@ -77,3 +72,20 @@ def assert_converged(step: Step) -> None:
     assert after.live_dim_dashboards == {d["id"] for d in truth["dashboards"]}
     assert_cursor_within_loaded_data(after)
     assert not after.pending_packages
+
+
+# ------------------------------------------------------------------------- ground truth
+def truth_incidents(truth: dict[str, Any]) -> list[tuple[str, datetime]]:
+    return sorted((r["id"], parse_ts(r["attributes"]["updated_at"])) for r in truth["incidents"])
+
+
+def truth_dashboards(truth: dict[str, Any]) -> set[tuple[str, datetime, str]]:
+    return {
+        (r["id"], parse_ts(r["attributes"]["updated_at"]), r["attributes"]["name"])
+        for r in truth["dashboards"]
+    }
+
+
+def normalised(snapshot: Snapshot) -> list[tuple[str, datetime]]:
+    """raw.incidents as the API has them now: rows of incidents found deleted left out."""
+    return sorted((i, parse_ts(u)) for i, u in snapshot.incidents if i not in snapshot.deleted_ids)

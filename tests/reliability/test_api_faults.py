@@ -1,8 +1,9 @@
 """API faults during extract: each run fails with one clear line and changes nothing.
 
-Every case runs against the same warehouse after an upstream change batch, so there is new
-data the failed run must NOT half-load and that the clean rerun (test_recovery.py) must pick
-up. Faults are injected by the demo API (see `python -m ingestion.demo_api serve --help`).
+Every case runs against the same warehouse (a first load, then an upstream change batch),
+so there is new data the failed run must NOT half-load and that the clean rerun
+(test_recovery.py, which runs after these faults) must pick up. Faults are injected by the
+demo API (see `python -m ingestion.demo_api serve --help`).
 The demo API's own rejection of a missing/malformed/wrong Authorization header is covered in
 tests/demo_api/test_auth_ratelimit.py; the refusal to follow a `links.next` to another host
 in tests/ingestion/test_http.py::test_the_token_is_never_sent_to_another_host.
@@ -18,9 +19,10 @@ from tests.reliability.checks import (
     assert_one_line_failure,
     assert_raw_unchanged,
 )
-from tests.reliability.conftest import FAULT_CASES
+from tests.reliability.scenarios import FAULT_CASES
 
-pytestmark = pytest.mark.e2e
+# the shared scenario warehouse (conftest.py): one xdist worker runs all of its steps
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("reliability")]
 
 CASES = list(FAULT_CASES)
 

@@ -16,7 +16,8 @@ import textwrap
 import pytest
 
 from ingestion.demo_api import run_demo_api
-from tests.reliability.conftest import REPO_ROOT, Workspace
+from tests.reliability.scenarios import workspace
+from tests.workspace import REPO_ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -25,8 +26,9 @@ CRASH_STATE = textwrap.dedent(
     import shutil
     from pathlib import Path
 
+    from ingestion.api_endpoint import retry_policy
     from ingestion.http import ApiSession
-    from ingestion.pipeline import LOADER_FILE_FORMAT, make_pipeline, retry_policy
+    from ingestion.load import LOADER_FILE_FORMAT, make_pipeline
     from ingestion.settings import load_settings, read_api_key
     from ingestion.source import analytics_api_source
 
@@ -57,9 +59,9 @@ CRASH_STATE = textwrap.dedent(
 
 @pytest.fixture(scope="module")
 def rerun_after_crash(tmp_path_factory):
-    ws = Workspace(tmp_path_factory.mktemp("crash_window"))
+    ws = workspace(tmp_path_factory.mktemp("crash_window"))
     with run_demo_api(seed=7, incidents=30, dashboards=3, in_process=True) as api:
-        ws.api_env = {"SOURCES__ANALYTICS_API__BASE_URL": api.base_url, "API_KEY": api.token}
+        ws.use_api(api)
         made = subprocess.run(
             [sys.executable, "-c", CRASH_STATE],
             cwd=REPO_ROOT,

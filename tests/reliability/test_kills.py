@@ -11,7 +11,8 @@ from tests.reliability.checks import (
     assert_raw_unchanged,
 )
 
-pytestmark = pytest.mark.e2e
+# the shared scenario warehouse (conftest.py): one xdist worker runs all of its steps
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("reliability")]
 
 
 def test_kill_during_extract_changes_nothing(concurrent_then_killed_in_extract):

@@ -7,7 +7,7 @@ import duckdb
 import pytest
 
 from ingestion.demo_api import run_demo_api
-from tests.reliability.conftest import DEMO, HEALTHY, Workspace, kill_tree, wait_for
+from tests.reliability.scenarios import DEMO, HEALTHY, kill_tree, wait_for, workspace
 
 pytestmark = pytest.mark.e2e
 
@@ -16,10 +16,10 @@ pytestmark = pytest.mark.e2e
 def ledger_after_five_runs(tmp_path_factory):
     """A success, a run refused by an open DuckDB file, a run refused by a running ELT,
     that ELT killed, and a last success that finds all of it."""
-    ws = Workspace(tmp_path_factory.mktemp("ledger"))
+    ws = workspace(tmp_path_factory.mktemp("ledger"))
     started = 0
     with run_demo_api(state_dir=str(ws.root / "demo"), **DEMO) as api:
-        ws.api_env = {"SOURCES__ANALYTICS_API__BASE_URL": api.base_url, "API_KEY": api.token}
+        ws.use_api(api)
         outcomes = []
         outcomes.append(ws.elt().returncode)
         started += 1

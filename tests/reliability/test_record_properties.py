@@ -33,14 +33,14 @@ from hypothesis import strategies as st
 from ingestion import deletions
 from ingestion.contract import ATTRIBUTES_SCHEMA, CONTRACT, REQUIRED_ATTRIBUTES
 from ingestion.http import ApiSession, RetryPolicy
-from ingestion.pipeline import StepTimer
-from ingestion.pipeline import load as load_steps
+from ingestion.load import load as load_steps
 from ingestion.records import RecordShapeError
 from ingestion.settings import load_settings
 from ingestion.source import Backfill, analytics_api_source
+from ingestion.summary import StepTimer
 from tests.ingestion.jsonapi_server import jsonapi_server
 from tests.ingestion.records_factory import dashboard, incident
-from tests.reliability.conftest import REPO_ROOT
+from tests.workspace import REPO_ROOT
 
 # a dlt load per example and one dbt build: ~1 minute; one xdist worker runs the module
 # (`just test` uses --dist loadgroup), so the examples are loaded once

@@ -6,7 +6,8 @@ import pytest
 
 from tests.reliability.checks import assert_converged
 
-pytestmark = pytest.mark.e2e
+# the shared scenario warehouse (conftest.py): one xdist worker runs all of its steps
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("reliability")]
 
 
 def test_the_clean_rerun_succeeds(converged):

@@ -17,7 +17,8 @@ from tests.reliability.checks import (
     assert_one_line_failure,
 )
 
-pytestmark = pytest.mark.e2e
+# the shared scenario warehouse (conftest.py): one xdist worker runs all of its steps
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("reliability")]
 
 FAILING_TEST = "not_null_stg_analytics_api__incidents_sequential_id"
 

@@ -20,9 +20,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.workspace import REPO_ROOT
+
 from .fixtures import build_raw_warehouse
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
 
 

@@ -9,7 +9,7 @@ import jinja2
 import pytest
 import yaml
 
-from .conftest import REPO_ROOT
+from tests.workspace import REPO_ROOT
 
 MACRO = Path(REPO_ROOT, "transform", "macros", "generate_schema_name.sql")
 

@@ -1,0 +1,173 @@
+"""One ELT run, as the sequence of its steps: API → load → build → audit → publish → ledger.
+
+This module only orders the steps; each lives in the module named for it:
+`api_endpoint` (which API), `load` (into raw), `build` (dbt build, whose tests are the
+audit), `publish` (make the audited build visible), `runs` (lock and ledger). Around them,
+`recovery` and `cursors` keep dlt's local state consistent with the warehouse, and
+`summary` reports what happened.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import dlt
+
+from ingestion.api_endpoint import api_endpoint, retry_policy
+from ingestion.build import build
+from ingestion.cursors import incremental_cursors, rewind_cursors
+from ingestion.deletions import DeletionCheck, check_due, last_checked, read_known
+from ingestion.errors import TransformError, explain
+from ingestion.http import ApiSession
+from ingestion.load import load, loader_file_format, make_pipeline
+from ingestion.publish import publish
+from ingestion.recovery import bind_state_to_warehouse
+from ingestion.runs import (
+    AlreadyRunningError,
+    Ledger,
+    WarehouseLockedError,
+    elt_lock,
+    wait_for_warehouse,
+)
+from ingestion.settings import SOURCE_NAME, Settings
+from ingestion.source import Backfill, analytics_api_source, deletion_listing_params
+from ingestion.summary import RunSummary, StepTimer
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What kind of run: the hourly sync (default), a full refresh, or a backfill."""
+
+    full_refresh: bool = False
+    backfill: Backfill | None = None
+    extra_resources: tuple[dict[str, Any], ...] = ()
+    check_deletions: bool = False  # list every incident now, whatever the cadence says
+
+
+def run_elt(settings: Settings, options: RunOptions | None = None) -> RunSummary:
+    """One whole run under the warehouse lock; every run that starts lands in the ledger.
+
+    A run refused by the run lock or by a busy warehouse is recorded as `refused` (kept in
+    the working folder until the next run writes the ledger, see `runs.Ledger`); a run that
+    got the warehouse is recorded as `running` first, so one killed on the way is found by
+    the next run and marked `interrupted`.
+    """
+    options = options or RunOptions()
+    ledger = Ledger(settings.working_dir)
+    record: dict[str, Any] = {
+        "run_id": uuid.uuid4().hex,
+        "started_at": datetime.now(UTC),
+        "source": "demo API" if settings.uses_demo_api else settings.base_url,
+        "full_refresh": options.full_refresh,
+    }
+    pipeline = make_pipeline(settings)
+    try:
+        with elt_lock(settings.lock_path, settings.warehouse):
+            if settings.on_duckdb:
+                wait_for_warehouse(settings.duckdb_path, settings.lock_wait_seconds)
+            return _run_recorded(settings, pipeline, options, ledger, record)
+    except (AlreadyRunningError, WarehouseLockedError) as exc:
+        ledger.defer(record | {"status": "refused", "error": explain(exc)})
+        raise
+
+
+def _run_recorded(
+    settings: Settings,
+    pipeline: dlt.Pipeline,
+    options: RunOptions,
+    ledger: Ledger,
+    record: dict[str, Any],
+) -> RunSummary:
+    """The run itself, with its ledger row written before and after."""
+    bind_state_to_warehouse(pipeline)
+    record["cursor_before"] = incremental_cursors(pipeline)
+    ledger.start(pipeline, record | {"status": "running"})
+    try:
+        summary = _run_steps(settings, pipeline, options)
+    except BaseException as exc:
+        if isinstance(exc, TransformError) and not options.backfill:
+            rewind_cursors(pipeline, record["cursor_before"])
+        ledger.write(pipeline, record | {"status": "failed", "error": explain(exc)})
+        raise
+    ledger.write(
+        pipeline,
+        record
+        | {
+            "status": "success",
+            "rows": summary.rows,
+            "pages": summary.pages,
+            "cursor_after": summary.cursors_after,
+            "deletions": summary.deletions,
+        },
+    )
+    return summary
+
+
+def _run_steps(settings: Settings, pipeline: dlt.Pipeline, options: RunOptions) -> RunSummary:
+    """API → load → build and audit → publish; the caller writes the ledger."""
+    timer = StepTimer()
+    cursors_before = incremental_cursors(pipeline)
+    deletion_check = plan_deletion_check(pipeline, settings, options)
+    with api_endpoint(settings) as (base_url, token):
+        session = ApiSession(base_url, retry_policy(settings))
+        source = analytics_api_source(
+            settings,
+            base_url,
+            token,
+            session,
+            list(options.extra_resources),
+            options.backfill,
+            deletion_check,
+        )
+        loaded = load(
+            pipeline,
+            source,
+            timer,
+            options.full_refresh,
+            loader_file_format(settings),
+            settings.normalize_workers,
+        )
+    with timer.step("dbt"):  # a failed model or data test raises TransformError: no publish
+        dbt_results = build(pipeline, settings, full_refresh=options.full_refresh)
+    with timer.step("publish"), pipeline.sql_client() as client:
+        publish(client)
+    pages = {path.rstrip("/").rsplit("/", 1)[-1]: n for path, n in session.stats.requests.items()}
+    return RunSummary(
+        base_url=base_url,
+        used_demo_api=settings.uses_demo_api,
+        warehouse=settings.warehouse,
+        pages=pages,
+        rows=loaded.rows,
+        http=session.stats.as_dict(),
+        dbt=dbt_results,
+        seconds=timer.seconds,
+        new_columns=loaded.new_columns,
+        cursors_before=cursors_before,
+        cursors_after=incremental_cursors(pipeline),
+        deletions=deletion_check.summary() if deletion_check else {},
+    )
+
+
+def plan_deletion_check(
+    pipeline: dlt.Pipeline, settings: Settings, options: RunOptions
+) -> DeletionCheck | None:
+    """This run's deletion check, when the cadence (or the run's flag) says it is due.
+
+    The incident ids the warehouse holds are read now, before anything loads; a full
+    refresh starts from an empty warehouse, where nothing can have been deleted.
+    """
+    if options.backfill:
+        return None
+    now = datetime.now(UTC)
+    checked = None if options.full_refresh else last_checked(pipeline.state, SOURCE_NAME)
+    if not check_due(checked, settings.deletion_check_hours, now, options.check_deletions):
+        return None
+    known: set[str] = set()
+    previously: dict[str, datetime] = {}
+    if not options.full_refresh and pipeline.default_schema_name:
+        with pipeline.sql_client() as client:
+            known, previously = read_known(client)
+    return DeletionCheck(deletion_listing_params(settings), known, previously, now)

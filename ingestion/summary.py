@@ -1,0 +1,102 @@
+"""What a run tells the person who ran it: seconds per step, and the summary it prints.
+
+Kept apart from the run so the summary's wording (and the JSON `--summary-json` writes) can
+change without touching how a run works, and so the timer can time any step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ingestion.deletions import RESOURCE as DELETIONS
+
+
+@dataclass
+class StepTimer:
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextlib.contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+
+
+@dataclass
+class RunSummary:
+    """What one run did, for the person who ran it."""
+
+    base_url: str
+    used_demo_api: bool
+    warehouse: str
+    pages: dict[str, int]
+    rows: dict[str, int]
+    http: dict[str, Any]
+    dbt: list[dict[str, Any]]
+    seconds: dict[str, float]
+    new_columns: dict[str, list[str]] = field(default_factory=dict)
+    cursors_before: dict[str, Any] = field(default_factory=dict)
+    cursors_after: dict[str, Any] = field(default_factory=dict)
+    deletions: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def models_built(self) -> int:
+        return sum(1 for r in self.dbt if r["kind"] == "model" and r["status"] == "success")
+
+    @property
+    def tests_passed(self) -> int:
+        return sum(1 for r in self.dbt if r["kind"] == "test" and r["status"] == "pass")
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self) | {
+            "models_built": self.models_built,
+            "tests_passed": self.tests_passed,
+        }
+
+    def render(self) -> str:
+        source = "demo API" if self.used_demo_api else self.base_url
+        lines = [f"ELT finished: {source} -> {self.warehouse}"]
+        tables = {r for r in self.rows if "__" not in r and r != DELETIONS}
+        for resource in sorted(set(self.pages) | tables):
+            children = {t: n for t, n in self.rows.items() if t.startswith(f"{resource}__")}
+            child_text = "".join(f", {n} {t}" for t, n in sorted(children.items()))
+            lines.append(
+                f"  {resource:<12} {self.pages.get(resource, 0):>6} pages"
+                f" {self.rows.get(resource, 0):>8} rows{child_text}"
+            )
+        lines.append(
+            f"  http         {sum(self.pages.values())} requests, {self.http['retries']} retries,"
+            f" {self.http['rate_limited']} rate-limited (429)"
+        )
+        lines.append(
+            f"  dbt          {self.models_built} models built, {self.tests_passed} tests passed"
+        )
+        lines.append(f"  deletions    {describe_deletions(self.deletions)}")
+        for table, columns in sorted(self.new_columns.items()):
+            lines.append(f"  new columns  {table}: {', '.join(columns)}")
+        for resource in sorted(set(self.cursors_before) | set(self.cursors_after)):
+            before = self.cursors_before.get(resource) or "(first run)"
+            after = self.cursors_after.get(resource)
+            lines.append(f"  cursor       {resource}.updated_at {before} -> {after}")
+        steps = ", ".join(f"{name} {secs:.1f}s" for name, secs in self.seconds.items())
+        lines.append(f"  seconds      {steps}")
+        return "\n".join(lines)
+
+
+def describe_deletions(deletions: dict[str, Any]) -> str:
+    """The summary's line on incidents deleted upstream."""
+    if not deletions.get("checked"):
+        return "not checked this run (see deletion_check_hours, or --check-deletions)"
+    if not deletions.get("listed"):
+        return "checked (an empty warehouse: nothing to compare yet)"
+    return (
+        f"checked {deletions['listed']} listed incidents: {deletions['newly_deleted']} newly"
+        f" found deleted upstream, {deletions['deleted']} deleted in all"
+    )
