@@ -21,7 +21,22 @@ CONTRACT_PATH = Path(__file__).with_name("api_contract.json")
 CONTRACT: dict[str, Any] = json.loads(CONTRACT_PATH.read_text(encoding="utf-8"))
 
 #: The `$defs` entry describing each resource's `attributes`.
-ATTRIBUTES_SCHEMA: dict[str, str] = {"incidents": "incident", "dashboards": "dashboard"}
+ATTRIBUTES_SCHEMA: dict[str, str] = {
+    "incidents": "incident",
+    "dashboards": "dashboard",
+    "alerts": "alert",
+    "action_items": "action_item",
+    "post_mortems": "post_mortem",
+    "teams": "team",
+    "services": "service",
+    "severities": "severity_catalog",
+    "environments": "environment",
+    "incident_types": "incident_type",
+    "functionalities": "functionality",
+    "users": "user",
+    "alert_sources": "alert_source",
+    "alert_urgencies": "alert_urgency",
+}
 
 
 def schema(name: str) -> dict[str, Any]:

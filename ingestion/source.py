@@ -23,6 +23,7 @@ from dlt.sources.rest_api import rest_api_source
 from dlt.sources.rest_api.typing import RESTAPIConfig
 
 from ingestion.arrow_pages import ROOT_COLUMNS, BatchPages, PagesToArrow
+from ingestion.contract import ATTRIBUTES_SCHEMA, CONTRACT
 from ingestion.deletions import DeletionCheck, deletions_resource
 from ingestion.http import ApiSession
 from ingestion.paging import (
@@ -100,9 +101,71 @@ DASHBOARD_COLUMNS: dict[str, dict[str, Any]] = {
 }
 
 
+# JSON Schema types of the contract -> dlt data types, for the scalar attributes.
+CONTRACT_TYPES = {"string": "text", "integer": "bigint", "boolean": "bool"}
+
+
+# Lists whose items hold values of any type (the spec's `oneOf`): kept as one JSON column,
+# like an incident's labels, rather than a child table whose value column changes type.
+FREE_FORM: dict[str, tuple[str, ...]] = {"alerts": ("labels",)}
+
+
+def contract_columns(resource: str) -> dict[str, dict[str, Any]]:
+    """Hints for a resource's scalar attributes, typed as `api_contract.json` types them
+    (a string attribute named `*_at` is a timestamp). Lists and objects are left to dlt
+    (child tables, flattened columns). As for incidents, `check_record` then rejects a
+    record that renamed a required one or retyped any of them, before anything is loaded."""
+    definition = CONTRACT["$defs"][ATTRIBUTES_SCHEMA[resource]]
+    columns = {"id": _column("text", nullable=False), "type": _column("text")}
+    for name, spec in definition["properties"].items():
+        kinds = spec.get("type")
+        kinds = [kinds] if isinstance(kinds, str) else list(kinds or [])
+        scalar = [kind for kind in kinds if kind != "null"]
+        if scalar == ["object"] and "properties" not in spec or name in FREE_FORM.get(resource, ()):
+            # free-form (an alert's `data` payload, key/value labels): one JSON column, since
+            # its keys and value types vary from record to record
+            columns[f"attributes__{name}"] = _column("json")
+            continue
+        if len(scalar) != 1 or scalar[0] not in CONTRACT_TYPES:
+            continue
+        data_type = CONTRACT_TYPES[scalar[0]]
+        if data_type == "text" and name.endswith("_at"):
+            data_type = "timestamp"
+        columns[f"attributes__{name}"] = _column(data_type)
+    return columns
+
+
+# Lists without a filter: a full scan by page number every run, loaded with scd2 (history;
+# a record gone upstream is retired). Resource name -> API path (teams are type `groups`).
+CATALOGS: dict[str, str] = {
+    "teams": "teams",
+    "services": "services",
+    "severities": "severities",
+    "environments": "environments",
+    "incident_types": "incident_types",
+    "functionalities": "functionalities",
+    "users": "users",
+    "alert_sources": "alert_sources",
+    "alert_urgencies": "alert_urgencies",
+}
+# Follow-ups of an incident: full scans too, each record names its incident. The hint makes
+# the column exist (typed) even when every record of a load leaves it null.
+FOLLOW_UPS: tuple[str, ...] = ("action_items", "post_mortems")
+INCIDENT_LINK = "relationships__incident__data__id"
+ALERT_COLUMNS = contract_columns("alerts")
+FULL_SCAN_COLUMNS: dict[str, dict[str, dict[str, Any]]] = {
+    **{name: contract_columns(name) for name in CATALOGS},
+    **{name: contract_columns(name) | {INCIDENT_LINK: _column("text")} for name in FOLLOW_UPS},
+}
+SCD2 = {"disposition": "merge", "strategy": "scd2"}
+
+
 # Resources whose pages are handed to dlt as Arrow tables (see ingestion/arrow_pages.py):
 # the high-volume ones. Dashboards stay on dlt's JSON path, which its scd2 strategy expects.
-ARROW_RESOURCES: dict[str, dict[str, dict[str, Any]]] = {"incidents": INCIDENT_COLUMNS}
+ARROW_RESOURCES: dict[str, dict[str, dict[str, Any]]] = {
+    "incidents": INCIDENT_COLUMNS,
+    "alerts": ALERT_COLUMNS,
+}
 
 
 @dataclass(frozen=True)
@@ -119,6 +182,13 @@ class Backfill:
 
 def incidents_endpoint(settings: Settings, backfill: Backfill | None = None) -> dict[str, Any]:
     """Server-side filtered and sorted by `updated_at`, so a sync reads only changed pages."""
+    return updated_at_endpoint("incidents", settings, backfill)
+
+
+def updated_at_endpoint(
+    path: str, settings: Settings, backfill: Backfill | None = None
+) -> dict[str, Any]:
+    """An endpoint with `filter[updated_at]` and `sort=updated_at` (incidents, alerts)."""
     params: dict[str, Any] = {
         "sort": "updated_at",
         UPDATED_AT_FILTER: "{incremental.start_value}",
@@ -138,7 +208,7 @@ def incidents_endpoint(settings: Settings, backfill: Backfill | None = None) -> 
         start = utc_text(settings.initial_updated_at) or settings.initial_updated_at
         incremental |= {"initial_value": start, "lag": settings.lag_seconds}
     return {
-        "path": "incidents",
+        "path": path,
         "params": params,
         "incremental": incremental,
         # keyset on updated_at: complete while incidents change during the run
@@ -167,7 +237,31 @@ def resources(settings: Settings, backfill: Backfill | None = None) -> list[dict
                 {"map": utc_cursor("incidents")},  # before dlt's incremental compares it
             ],
         },
+        {
+            # as incidents, on dlt's JSON path; `relationships.incidents.data` (the incidents
+            # an alert became) lands in the child table alerts__relationships__incidents__data
+            "name": "alerts",
+            "endpoint": updated_at_endpoint("alerts", settings),
+            "columns": ALERT_COLUMNS,
+            "processing_steps": [
+                {"map": check_record("alerts", ALERT_COLUMNS)},
+                {"map": utc_cursor("alerts")},
+            ],
+        },
+        *(full_scan(name, CATALOGS.get(name, name)) for name in FULL_SCAN_COLUMNS),
     ]
+
+
+def full_scan(name: str, path: str) -> dict[str, Any]:
+    """A list without a filter (catalogs, action items, retrospectives): scd2 like dashboards."""
+    columns = FULL_SCAN_COLUMNS[name]
+    return {
+        "name": name,
+        "write_disposition": SCD2,
+        "endpoint": {"path": path},
+        "columns": columns,
+        "processing_steps": [{"map": check_record(name, columns)}],
+    }
 
 
 def build_config(

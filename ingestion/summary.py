@@ -67,8 +67,11 @@ class RunSummary:
         for resource in sorted(set(self.pages) | tables):
             children = {t: n for t, n in self.rows.items() if t.startswith(f"{resource}__")}
             child_text = "".join(f", {n} {t}" for t, n in sorted(children.items()))
+            if len(children) > 3:  # alerts and catalogs have many lists: just count them
+                child_text = f", {sum(children.values())} rows in {len(children)} child tables"
+            # `pages` is the requests sent to the resource's path (retries included)
             lines.append(
-                f"  {resource:<12} {self.pages.get(resource, 0):>6} pages"
+                f"  {resource:<15} {self.pages.get(resource, 0):>6} pages"
                 f" {self.rows.get(resource, 0):>8} rows{child_text}"
             )
         lines.append(

@@ -9,7 +9,7 @@ from dlt.sources.rest_api import rest_api_source
 from ingestion.http import ApiAuthError, ApiSession, RetryPolicy
 from ingestion.load import make_pipeline
 from ingestion.records import RecordShapeError
-from ingestion.source import analytics_api_source, build_config
+from ingestion.source import FULL_SCAN_COLUMNS, analytics_api_source, build_config
 from tests.ingestion.jsonapi_server import jsonapi_server
 from tests.ingestion.records_factory import dashboard, incident
 
@@ -27,7 +27,7 @@ def test_config_validates_on_dlt(settings):
     session = ApiSession("http://127.0.0.1:1/v1/")
     config = build_config(settings, "http://127.0.0.1:1/v1/", "token", session)
     source = rest_api_source(config)
-    assert set(source.resources) == {"dashboards", "incidents"}
+    assert set(source.resources) == {"dashboards", "incidents", "alerts", *FULL_SCAN_COLUMNS}
 
 
 def test_config_keeps_the_seeds_intent(settings):

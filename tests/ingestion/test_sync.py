@@ -18,7 +18,7 @@ from ingestion.demo_api import run_demo_api
 from ingestion.http import ApiAuthError, ApiSession
 from ingestion.load import LoadResult, load, make_pipeline
 from ingestion.records import RecordShapeError
-from ingestion.source import Backfill, analytics_api_source
+from ingestion.source import FULL_SCAN_COLUMNS, Backfill, analytics_api_source
 from ingestion.summary import StepTimer
 from tests.ingestion.jsonapi_server import jsonapi_server
 from tests.ingestion.records_factory import dashboard, incident
@@ -261,7 +261,9 @@ def test_a_new_field_with_mixed_types_fails_naming_the_fix(settings):
 
 def test_new_fields_are_added_as_columns_and_reported(settings):
     records = [incident(n) for n in range(3)]
-    with jsonapi_server({"incidents": records, "dashboards": [dashboard(1)]}) as server:
+    others = {name: [] for name in ("alerts", *FULL_SCAN_COLUMNS)}  # empty lists
+    collections = {"incidents": records, "dashboards": [dashboard(1)], **others}
+    with jsonapi_server(collections) as server:
         server.token = "fixture-token"
         sync(settings, server, token="fixture-token")
         for record in records:
@@ -275,14 +277,15 @@ def test_new_fields_are_added_as_columns_and_reported(settings):
 
 
 def test_a_third_resource_is_one_more_config_entry(settings, api):
+    # every list the demo serves is built in now: the same list again, under another name
     severities = {
-        "name": "severities",
+        "name": "severity_levels",
         "endpoint": {"path": "severities"},
         "write_disposition": "replace",
     }
     result, _ = sync(settings, api, extra_resources=[severities])
-    assert result.rows["severities"] == 4
-    names = query(settings, "select attributes__name from raw.severities order by 1")
+    assert result.rows["severity_levels"] == 4
+    names = query(settings, "select attributes__name from raw.severity_levels order by 1")
     assert names == [("SEV0",), ("SEV1",), ("SEV2",), ("SEV3",)]
 
 
