@@ -121,7 +121,8 @@ def contract_columns(resource: str) -> dict[str, dict[str, Any]]:
         kinds = spec.get("type")
         kinds = [kinds] if isinstance(kinds, str) else list(kinds or [])
         scalar = [kind for kind in kinds if kind != "null"]
-        if scalar == ["object"] and "properties" not in spec or name in FREE_FORM.get(resource, ()):
+        free_form = scalar == ["object"] and "properties" not in spec
+        if free_form or name in FREE_FORM.get(resource, ()):
             # free-form (an alert's `data` payload, key/value labels): one JSON column, since
             # its keys and value types vary from record to record
             columns[f"attributes__{name}"] = _column("json")
