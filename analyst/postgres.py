@@ -12,7 +12,7 @@ import sys
 import time
 from typing import Any
 
-from analyst.query import UsageError, parse_args, resolve_format
+from analyst.query import parse_request
 from analyst.tables import footer, render_table
 from analyst.warehouse import first_line
 
@@ -58,12 +58,10 @@ def write(columns: list[str], rows: list[tuple], fmt: str, output: str | None) -
 def run(argv: list[str], credentials: dict[str, Any]) -> int:
     import psycopg2
 
-    args = parse_args(argv)
-    try:
-        fmt = resolve_format(args.format, args.output)
-    except UsageError as exc:
-        print(f"query: {exc}", file=sys.stderr)
+    request = parse_request(argv)
+    if request is None:
         return 2
+    args, fmt = request
     started = time.perf_counter()
     try:
         with connect(credentials) as con, con.cursor() as cur:

@@ -72,6 +72,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def parse_request(argv: list[str]) -> tuple[argparse.Namespace, str] | None:
+    """The arguments and the output format of `just query` on either warehouse; None, with
+    one line on stderr, when the format and the output path do not fit together."""
+    args = parse_args(argv)
+    try:
+        return args, resolve_format(args.format, args.output)
+    except UsageError as exc:
+        print(f"query: {exc}", file=sys.stderr)
+        return None
+
+
 def resolve_format(fmt: str | None, output: str | None) -> str:
     """The format to write: the flag, else the output file's suffix, else a table."""
     if fmt is None:
@@ -130,12 +141,10 @@ def export(con: duckdb.DuckDBPyConnection, sql: str, fmt: str, output: str | Non
 
 def run(argv: list[str], duckdb_path: str) -> int:
     """The command: 0 on success, 1 with one line on stderr when anything is wrong."""
-    args = parse_args(argv)
-    try:
-        fmt = resolve_format(args.format, args.output)
-    except UsageError as exc:
-        print(f"query: {exc}", file=sys.stderr)
+    request = parse_request(argv)
+    if request is None:
         return 2
+    args, fmt = request
     started = time.perf_counter()
     try:
         with connect_read_only(duckdb_path) as con:
