@@ -9,11 +9,9 @@ from __future__ import annotations
 import csv
 import json
 import sys
-import time
 from typing import Any
 
-from analyst.query import parse_request
-from analyst.tables import footer, render_table
+from analyst.query import parse_request, print_outcome
 from analyst.warehouse import first_line
 
 
@@ -61,24 +59,18 @@ def run(argv: list[str], credentials: dict[str, Any]) -> int:
     request = parse_request(argv)
     if request is None:
         return 2
-    args, fmt = request
-    started = time.perf_counter()
     try:
         with connect(credentials) as con, con.cursor() as cur:
-            cur.execute(args.sql)
+            cur.execute(request.sql)
             columns = [d[0] for d in cur.description or []]
             rows = cur.fetchall() if columns else []
     except psycopg2.Error as exc:
         print(f"query failed: {first_line(exc)}", file=sys.stderr)
         return 1
-    elapsed = time.perf_counter() - started
-    if fmt == "table":
-        shown = rows if args.limit <= 0 else rows[: args.limit]
-        if columns:
-            print(render_table(columns, shown))
-        print(footer(len(shown), len(rows), elapsed))
+    if request.fmt == "table":
+        shown = rows if request.limit <= 0 else rows[: request.limit]
+        print_outcome(request, columns, shown, len(rows))
         return 0
-    write(columns, rows, fmt, args.output)
-    if args.output:
-        print(f"wrote {len(rows)} rows to {args.output} ({fmt}, {elapsed:.3f}s)")
+    write(columns, rows, request.fmt, request.output)
+    print_outcome(request, columns, rows, len(rows))
     return 0

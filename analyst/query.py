@@ -12,6 +12,7 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -22,8 +23,7 @@ from ingestion.arguments import (
     NEW_FILE,
     NON_NEGATIVE,
     ArgumentParser,
-    choice,
-    choices_metavar,
+    one_of,
     typed,
 )
 
@@ -51,8 +51,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--format",
         "-f",
-        type=choice(*FORMATS),
-        metavar=choices_metavar(FORMATS),
+        **one_of(FORMATS),
         help="output format (default: from --output's suffix, else table)",
     )
     parser.add_argument(
@@ -72,15 +71,43 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def parse_request(argv: list[str]) -> tuple[argparse.Namespace, str] | None:
-    """The arguments and the output format of `just query` on either warehouse; None, with
-    one line on stderr, when the format and the output path do not fit together."""
+@dataclass(frozen=True)
+class QueryRequest:
+    """What `just query` was asked, on either warehouse: the SQL, the output format and file,
+    the table row limit, and when it started (for the elapsed time it prints)."""
+
+    sql: str
+    fmt: str
+    output: str | None
+    limit: int
+    started: float = field(default_factory=time.perf_counter)
+
+
+def parse_request(argv: list[str]) -> QueryRequest | None:
+    """The request, or None, with one line on stderr, when the format and the output path
+    do not fit together."""
     args = parse_args(argv)
     try:
-        return args, resolve_format(args.format, args.output)
+        fmt = resolve_format(args.format, args.output)
     except UsageError as exc:
         print(f"query: {exc}", file=sys.stderr)
         return None
+    return QueryRequest(sql=args.sql, fmt=fmt, output=args.output, limit=args.limit)
+
+
+def print_outcome(request: QueryRequest, columns: list[str], rows: list[tuple], total: int) -> None:
+    """What `just query` prints once the query ran, the same on either warehouse: the table
+    and its footer, the file written, or (data on stdout) the count on stderr."""
+    elapsed = time.perf_counter() - request.started
+    counted = f"{total} {'row' if total == 1 else 'rows'}"
+    if request.fmt == "table":
+        if columns:
+            print(render_table(columns, rows))
+        print(footer(len(rows), total, elapsed))
+    elif request.output:
+        print(f"wrote {counted} to {request.output} ({request.fmt}, {elapsed:.3f}s)")
+    else:  # the data went to stdout: keep it clean for pipes
+        print(f"({counted}, {elapsed:.3f}s)", file=sys.stderr)
 
 
 def resolve_format(fmt: str | None, output: str | None) -> str:
@@ -144,14 +171,14 @@ def run(argv: list[str], duckdb_path: str) -> int:
     request = parse_request(argv)
     if request is None:
         return 2
-    args, fmt = request
-    started = time.perf_counter()
+    columns: list[str] = []
+    rows: list[tuple] = []
     try:
         with connect_read_only(duckdb_path) as con:
-            if fmt == "table":
-                columns, rows, total = fetch_for_display(con, args.sql, args.limit)
+            if request.fmt == "table":
+                columns, rows, total = fetch_for_display(con, request.sql, request.limit)
             else:
-                total = export(con, args.sql, fmt, args.output)
+                total = export(con, request.sql, request.fmt, request.output)
     except WarehouseUnavailable as exc:
         print(str(exc), file=sys.stderr)
         return 1
@@ -161,14 +188,5 @@ def run(argv: list[str], duckdb_path: str) -> int:
     except KeyboardInterrupt:
         print("query interrupted", file=sys.stderr)
         return 130
-    elapsed = time.perf_counter() - started
-    if fmt == "table":
-        if columns:
-            print(render_table(columns, rows))
-        print(footer(len(rows), total, elapsed))
-    elif args.output:
-        noun = "row" if total == 1 else "rows"
-        print(f"wrote {total} {noun} to {args.output} ({fmt}, {elapsed:.3f}s)")
-    else:  # the data went to stdout: keep it clean for pipes
-        print(f"({total} {'row' if total == 1 else 'rows'}, {elapsed:.3f}s)", file=sys.stderr)
+    print_outcome(request, columns, rows, total)
     return 0

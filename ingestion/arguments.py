@@ -74,6 +74,12 @@ def choices_metavar(options: tuple[str, ...] | list[str]) -> str:
     return "{" + ",".join(options) + "}"
 
 
+def one_of(options: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    """`add_argument` keywords for a flag that takes one of ``options``: the one-line error
+    on anything else, and argparse's own `{a,b,c}` in `--help`."""
+    return {"type": choice(*options), "metavar": choices_metavar(options)}
+
+
 def bad_input_exit(exc: BadInput, failed: str) -> int:
     """Print the one line for bad settings or arguments; the exit code is 2."""
     print(exc.line(failed), file=sys.stderr)

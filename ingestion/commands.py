@@ -11,8 +11,7 @@ from ingestion.arguments import (
     ISO_INSTANT,
     NEW_FILE,
     ArgumentParser,
-    choice,
-    choices_metavar,
+    one_of,
     typed,
 )
 from ingestion.errors import explain
@@ -36,8 +35,7 @@ def _parser() -> ArgumentParser:
     )
     parser.add_argument(
         "--target",
-        type=choice(*TARGETS),
-        metavar=choices_metavar(TARGETS),
+        **one_of(TARGETS),
         help="the warehouse to load (default: elt.target, i.e. duckdb)",
     )
     parser.add_argument(

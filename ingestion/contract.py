@@ -20,22 +20,12 @@ CONTRACT_PATH = Path(__file__).with_name("api_contract.json")
 #: The whole contract document, loaded once.
 CONTRACT: dict[str, Any] = json.loads(CONTRACT_PATH.read_text(encoding="utf-8"))
 
-#: The `$defs` entry describing each resource's `attributes`.
+#: The `$defs` entry describing each resource's `attributes`, from the contract's
+#: `x-resource-attributes` (JSON Schema keeps unknown keywords as annotations).
 ATTRIBUTES_SCHEMA: dict[str, str] = {
-    "incidents": "incident",
-    "dashboards": "dashboard",
-    "alerts": "alert",
-    "action_items": "action_item",
-    "post_mortems": "post_mortem",
-    "teams": "team",
-    "services": "service",
-    "severities": "severity_catalog",
-    "environments": "environment",
-    "incident_types": "incident_type",
-    "functionalities": "functionality",
-    "users": "user",
-    "alert_sources": "alert_source",
-    "alert_urgencies": "alert_urgency",
+    resource: name
+    for resource, name in CONTRACT["x-resource-attributes"].items()
+    if not resource.startswith("$")
 }
 
 

@@ -21,7 +21,7 @@ from ingestion.paging import PagingError
 from ingestion.records import RecordShapeError
 from ingestion.runs import AlreadyRunningError, WarehouseLockedError
 
-MAX_LINE = 300  # the README's promise: one line, at most this many characters
+MAX_LINE = 300  # docs/reliability.md's promise: one line, at most this many characters
 # where a message starts quoting a response (JSON, HTML) or a repr of one
 _QUOTED_BODY = re.compile(r"[{<]")
 # what to do about an error nobody anticipated: it may be transient, else it is a bug

@@ -66,7 +66,8 @@ def env_name(key: str) -> str:
     return key.upper().replace(".", "__")
 
 
-# The seed's retry policy; its defaults are written once, in `ingestion.http.RetryPolicy`.
+# The required retry policy (2 retries, backoff factor 5); its defaults are written once, in
+# `ingestion.http.RetryPolicy`.
 _RETRY = RetryPolicy()
 
 DAY_SECONDS = 86_400
@@ -103,7 +104,7 @@ class Setting:
         return iter((self.attr, self.key, self.default, self.description))
 
 
-# Every setting: the README's configuration table is this list (`configuration_table()`), and
+# Every setting: the table in docs/configuration.md is this list (`configuration_table()`), and
 # it is the only place a default is written (or, for the retry policy and the demo API, named)
 # and the only place that says what a setting accepts.
 SETTINGS: list[Setting] = [
@@ -148,7 +149,7 @@ SETTINGS: list[Setting] = [
         "runtime.request_max_attempts",
         _RETRY.max_attempts,
         Integer(1, 100),
-        "attempts per request on 429/5xx/connection errors (3 = the seed's 2 retries).",
+        "attempts per request on 429/5xx/connection errors (3 = the required 2 retries).",
     ),
     Setting(
         "request_backoff_factor",
@@ -234,7 +235,7 @@ SETTINGS: list[Setting] = [
         "elt.demo_api.seed",
         DEFAULT_SEED,
         Integer(0, 2**32 - 1),
-        "demo data seed.",
+        "the demo data's random seed.",
     ),
     Setting(
         "demo_incidents",
@@ -472,7 +473,7 @@ def load_settings(overrides: Mapping[str, Found] | None = None) -> Settings:
 
 
 def configuration_table() -> str:
-    """The README's configuration table, exactly (`tests/test_readme.py` compares them).
+    """The table of docs/configuration.md, exactly (`tests/test_readme.py` compares them).
     `uv run python -m ingestion.settings` prints it."""
     rows = [
         "| dlt key | env | default | accepts | meaning |",

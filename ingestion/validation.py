@@ -2,7 +2,7 @@
 
 Each kind below turns one value (a string from the environment or the command line, or a
 TOML value) into what the code uses, or raises `BadValue`; it also says in words what it
-accepts. Those words are the README's configuration table ("accepts") and every message
+accepts. Those words are docs/configuration.md's settings table ("accepts") and every message
 about a bad value, so the documentation and the check cannot drift apart.
 
 A command that gets a bad value says so in one line on stderr and exits 2 (`BadInput`):
@@ -588,7 +588,7 @@ class BadSettings(BadInput):
                 count + "; ".join(f"{p.short_name} ({p.source})" for p in self.problems),
                 count
                 + ", ".join(p.short_name for p in self.problems)
-                + " (see the README's configuration table)",
+                + " (see the settings table in docs/configuration.md)",
             ]
         if len(self.problems) == 1:
             forms[0] = "bad setting " + forms[0]

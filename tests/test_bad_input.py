@@ -27,22 +27,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cli
+from ingestion import validation
 from ingestion.settings import SETTINGS, Setting
-from ingestion.validation import (
-    FALSE_WORDS,
-    TRUE_WORDS,
-    Boolean,
-    Choice,
-    ConnectionUrl,
-    FilePath,
-    FolderPath,
-    Integer,
-    MemoryLimit,
-    Number,
-    Timestamp,
-    Token,
-    Url,
-)
 from tests.workspace import REPO_ROOT
 
 META_KEYS = {"current_page", "next_page", "prev_page", "total_count", "total_pages", "next_cursor"}
@@ -84,7 +70,7 @@ def _valid_list(text: str, options: set[str]) -> bool:
 
 def bad_values(kind: Any) -> st.SearchStrategy[str]:
     """Strings no value of `kind` can be, by definitions independent of the validators."""
-    if isinstance(kind, Integer):
+    if isinstance(kind, validation.Integer):
         below = st.integers(max_value=kind.low - 1) if kind.low is not None else st.nothing()
         above = st.integers(min_value=kind.high + 1) if kind.high is not None else st.nothing()
         return st.one_of(
@@ -93,18 +79,18 @@ def bad_values(kind: Any) -> st.SearchStrategy[str]:
             st.floats(allow_nan=False).filter(lambda x: not x.is_integer()).map(repr),
             st.sampled_from(["1e3", "\uff11\uff12", "0x10", "1_000", " ", "nan", "--1"]),
         )
-    if isinstance(kind, Number):
+    if isinstance(kind, validation.Number):
         return st.one_of(
             _numbers_outside(kind.low, kind.high, kind.low_open),
             ENV_TEXT.filter(lambda s: not PLAIN_NUMBER.fullmatch(s.strip())),
             st.sampled_from(["nan", "inf", "-inf", "1e999", "\uff11", "1,5", " "]),
         )
-    if isinstance(kind, Boolean):
-        words = {*TRUE_WORDS, *FALSE_WORDS}
+    if isinstance(kind, validation.Boolean):
+        words = {*validation.TRUE_WORDS, *validation.FALSE_WORDS}
         return ENV_TEXT.filter(lambda s: s.strip().lower() not in words)
-    if isinstance(kind, Choice):
+    if isinstance(kind, validation.Choice):
         return ENV_TEXT.filter(lambda s: s.strip().lower() not in kind.options)
-    if isinstance(kind, Timestamp):
+    if isinstance(kind, validation.Timestamp):
         return st.one_of(
             st.datetimes().map(lambda d: d.isoformat()),  # no offset
             st.dates().map(lambda d: d.isoformat()),
@@ -113,7 +99,7 @@ def bad_values(kind: Any) -> st.SearchStrategy[str]:
                 ["yesterday", "2026-02-10", "2026-13-01T00:00:00Z", "2026-02-10T25:00:00Z"]
             ),
         )
-    if isinstance(kind, Url):
+    if isinstance(kind, validation.Url):
         return st.one_of(
             ENV_TEXT.filter(lambda s: not s.strip().lower().startswith(("http://", "https://"))),
             st.sampled_from(
@@ -126,17 +112,17 @@ def bad_values(kind: Any) -> st.SearchStrategy[str]:
                 ]
             ),
         )
-    if isinstance(kind, MemoryLimit):
+    if isinstance(kind, validation.MemoryLimit):
         return st.one_of(
             NO_DIGITS,
             st.integers(min_value=0).map(str),  # no unit
             st.sampled_from(["lots", "0MB", "0%", "150%", "-1GB", "5PB", "1KB", "12 parsecs"]),
         )
-    if isinstance(kind, FilePath):
+    if isinstance(kind, validation.FilePath):
         return st.sampled_from([EXISTING_FOLDER, f"{EXISTING_FILE}/below.duckdb"])
-    if isinstance(kind, FolderPath):
+    if isinstance(kind, validation.FolderPath):
         return st.sampled_from([EXISTING_FILE, f"{EXISTING_FILE}/below"])
-    if isinstance(kind, Token):
+    if isinstance(kind, validation.Token):
         visible = st.text(
             alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1
         )
@@ -144,7 +130,7 @@ def bad_values(kind: Any) -> st.SearchStrategy[str]:
             blacklist_categories=("Cs",), blacklist_characters="\x00"
         ).filter(lambda c: not 0x21 <= ord(c) <= 0x7E)
         return st.tuples(visible, not_visible, visible).map("".join)
-    if isinstance(kind, ConnectionUrl):
+    if isinstance(kind, validation.ConnectionUrl):
         return ENV_TEXT.filter(lambda s: not re.match(r"\s*postgres(ql)?(\+\w*)?://", s, re.I))
     raise AssertionError(f"no known-bad strategy for {kind!r}")
 
@@ -318,21 +304,21 @@ def good_values(setting: Setting) -> st.SearchStrategy[tuple[str, Any]]:
     unset = st.just(
         ("", setting.kind.parse(setting.default) if setting.default is not None else None)
     )
-    if isinstance(kind, Integer):
+    if isinstance(kind, validation.Integer):
         ints = st.integers(kind.low, kind.high)
         return st.one_of(unset, ints.map(lambda n: (f" {n} ", n)))
-    if isinstance(kind, Number):
+    if isinstance(kind, validation.Number):
         numbers = st.floats(kind.low, kind.high, exclude_min=kind.low_open, allow_nan=False)
         return st.one_of(unset, numbers.map(lambda x: (repr(x), x)))
-    if isinstance(kind, Boolean):
+    if isinstance(kind, validation.Boolean):
         return st.sampled_from([("Yes", True), ("off", False), ("1", True), ("FALSE", False)])
     explicit = {
-        Choice: [("DuckDB", "duckdb")],
-        Timestamp: [("2026-02-10T09:00:00+09:00", "2026-02-10T09:00:00+09:00")],
-        Url: [("https://api.example.com/v1/", "https://api.example.com/v1/")],
-        MemoryLimit: [("2 GiB", "2 GiB"), ("80%", "80%"), ("0.5gb", "0.5gb")],
-        Token: [("tok.en-1", None)],
-        ConnectionUrl: [("postgresql://u:p@localhost:5432/db", None)],
+        validation.Choice: [("DuckDB", "duckdb")],
+        validation.Timestamp: [("2026-02-10T09:00:00+09:00", "2026-02-10T09:00:00+09:00")],
+        validation.Url: [("https://api.example.com/v1/", "https://api.example.com/v1/")],
+        validation.MemoryLimit: [("2 GiB", "2 GiB"), ("80%", "80%"), ("0.5gb", "0.5gb")],
+        validation.Token: [("tok.en-1", None)],
+        validation.ConnectionUrl: [("postgresql://u:p@localhost:5432/db", None)],
     }
     for kind_type, pairs in explicit.items():
         if isinstance(kind, kind_type):
@@ -369,17 +355,29 @@ def _run_bench(argv: list[str]) -> int:
     return main(argv)
 
 
-NON_NEGATIVE_BAD = bad_values(Integer(0))
-POSITIVE_BAD = bad_values(Integer(1))
-SHARE_BAD = bad_values(Number(0, 1))
-PORT_BAD = bad_values(Integer(1, 65535))
+NON_NEGATIVE_BAD = bad_values(validation.Integer(0))
+POSITIVE_BAD = bad_values(validation.Integer(1))
+SHARE_BAD = bad_values(validation.Number(0, 1))
+PORT_BAD = bad_values(validation.Integer(1, 65535))
 MISSING_FOLDER = st.sampled_from(["/nonexistent-folder/out.csv", EXISTING_FOLDER])
 
 # (id, main, argv before the value, flag, known-bad values, argv after the value)
 ARGUMENTS = [
-    ("elt --target", cli.main, ["elt"], "--target", bad_values(Choice(("duckdb", "postgres")))),
-    ("elt target=", cli.main, ["elt"], "target=", bad_values(Choice(("duckdb", "postgres")))),
-    ("elt full_refresh=", cli.main, ["elt"], "full_refresh=", bad_values(Boolean())),
+    (
+        "elt --target",
+        cli.main,
+        ["elt"],
+        "--target",
+        bad_values(validation.Choice(("duckdb", "postgres"))),
+    ),
+    (
+        "elt target=",
+        cli.main,
+        ["elt"],
+        "target=",
+        bad_values(validation.Choice(("duckdb", "postgres"))),
+    ),
+    ("elt full_refresh=", cli.main, ["elt"], "full_refresh=", bad_values(validation.Boolean())),
     ("elt --summary-json", cli.main, ["elt"], "--summary-json", MISSING_FOLDER),
     ("query --limit", cli.main, ["query", "select 1"], "--limit", NON_NEGATIVE_BAD),
     (
@@ -387,12 +385,18 @@ ARGUMENTS = [
         cli.main,
         ["query", "select 1"],
         "--format",
-        bad_values(Choice(("table", "csv", "json", "parquet"))),
+        bad_values(validation.Choice(("table", "csv", "json", "parquet"))),
     ),
     ("query --output", cli.main, ["query", "select 1"], "--output", MISSING_FOLDER),
     ("report --output", cli.main, ["report"], "--output", MISSING_FOLDER),
     ("docs --port", cli.main, ["docs"], "--port", PORT_BAD),
-    ("demo-api --port", _run_demo_api, ["serve"], "--port", bad_values(Integer(0, 65535))),
+    (
+        "demo-api --port",
+        _run_demo_api,
+        ["serve"],
+        "--port",
+        bad_values(validation.Integer(0, 65535)),
+    ),
     (
         "demo-api --host",
         _run_demo_api,
@@ -417,21 +421,21 @@ ARGUMENTS = [
         _run_demo_api,
         ["serve"],
         "--rate-window",
-        bad_values(Number(0, low_open=True)),
+        bad_values(validation.Number(0, low_open=True)),
     ),
     (
         "demo-api --rate-limit-headers",
         _run_demo_api,
         ["serve"],
         "--rate-limit-headers",
-        bad_values(Choice(("ietf", "ietf-delta", "x", "none"))),
+        bad_values(validation.Choice(("ietf", "ietf-delta", "x", "none"))),
     ),
     (
         "demo-api --rate-limit-body",
         _run_demo_api,
         ["serve"],
         "--rate-limit-body",
-        bad_values(Choice(("jsonapi", "plain", "empty"))),
+        bad_values(validation.Choice(("jsonapi", "plain", "empty"))),
     ),
     ("demo-api --error-rate", _run_demo_api, ["serve"], "--error-rate", SHARE_BAD),
     (
@@ -439,9 +443,15 @@ ARGUMENTS = [
         _run_demo_api,
         ["serve"],
         "--error-status",
-        bad_values(Integer(400, 599)),
+        bad_values(validation.Integer(400, 599)),
     ),
-    ("demo-api --slow-ms", _run_demo_api, ["serve"], "--slow-ms", bad_values(Integer(0, 600_000))),
+    (
+        "demo-api --slow-ms",
+        _run_demo_api,
+        ["serve"],
+        "--slow-ms",
+        bad_values(validation.Integer(0, 600_000)),
+    ),
     ("demo-api --truncate-page", _run_demo_api, ["serve"], "--truncate-page", POSITIVE_BAD),
     ("demo-api --html-page", _run_demo_api, ["serve"], "--html-page", POSITIVE_BAD),
     ("demo-api --no-data-page", _run_demo_api, ["serve"], "--no-data-page", POSITIVE_BAD),
@@ -473,7 +483,7 @@ ARGUMENTS = [
         _run_demo_api,
         ["serve"],
         "--fault-resource",
-        bad_values(Choice(("incidents", "dashboards"))),
+        bad_values(validation.Choice(("incidents", "dashboards"))),
     ),
     (
         "demo-api --omit-meta",
@@ -487,7 +497,7 @@ ARGUMENTS = [
         _run_demo_api,
         ["serve"],
         "--churn-per-page",
-        bad_values(Number(0, 1000)),
+        bad_values(validation.Number(0, 1000)),
     ),
     ("demo-api --churn-delete-share", _run_demo_api, ["serve"], "--churn-delete-share", SHARE_BAD),
     ("demo-api change --count", _run_demo_api, ["change"], "--count", NON_NEGATIVE_BAD),
@@ -499,7 +509,7 @@ ARGUMENTS = [
         "--scales",
         NO_DIGITS.filter(lambda s: not _valid_list(s, {"small", "medium", "large"})),
     ),
-    ("bench --repeat", _run_bench, [], "--repeat", bad_values(Integer(1, 100))),
+    ("bench --repeat", _run_bench, [], "--repeat", bad_values(validation.Integer(1, 100))),
     (
         "bench --rate-limit-dialects",
         _run_bench,
@@ -551,7 +561,7 @@ def test_a_backfill_must_start_before_it_ends(moments, monkeypatch, capsys, coun
 def test_a_backfill_needs_iso_timestamps_with_an_offset(
     data, monkeypatch, capsys, counting_api, started
 ):
-    bad = data.draw(bad_values(Timestamp()).filter(lambda s: not s.startswith("-")))
+    bad = data.draw(bad_values(validation.Timestamp()).filter(lambda s: not s.startswith("-")))
     good = "2026-02-01T00:00:00Z"
     argv = ["elt", "--backfill", *data.draw(st.permutations([bad, good]))]
     code, err, _, requests = run_command(monkeypatch, capsys, counting_api, cli.main, argv)

@@ -1,4 +1,9 @@
-"""The README is the front door: it must stay true to the code it describes."""
+"""The README is the front door and `docs/` the reference: both must stay true to the code.
+
+The README keeps the two commands, the recipes and the layout; the configuration table, the
+bad-settings example and the reliability table live in `docs/configuration.md` and
+`docs/reliability.md`, and every relative link between the pages must lead somewhere.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,9 @@ from ingestion.settings import SETTINGS, configuration_table, env_name
 from tests.workspace import REPO_ROOT
 
 README = (REPO_ROOT / "README.md").read_text()
+DOCS = REPO_ROOT / "docs"
+CONFIGURATION = (DOCS / "configuration.md").read_text()
+RELIABILITY = (DOCS / "reliability.md").read_text()
 
 
 def test_quick_start_shows_the_two_commands():
@@ -19,8 +27,8 @@ def test_quick_start_shows_the_two_commands():
 
 def test_every_setting_is_documented_with_its_env_name():
     for setting in SETTINGS:
-        assert f"`{setting.key}`" in README, setting.key
-        assert f"`{env_name(setting.key)}`" in README, env_name(setting.key)
+        assert f"`{setting.key}`" in CONFIGURATION, setting.key
+        assert f"`{env_name(setting.key)}`" in CONFIGURATION, env_name(setting.key)
 
 
 def test_every_just_recipe_is_documented():
@@ -37,7 +45,7 @@ def test_ci_runs_the_readmes_test_command():
 
 
 def _reliability_rows() -> list[list[str]]:
-    section = README.split("## Reliability and security", 1)[1].split("\n## ", 1)[0]
+    section = RELIABILITY.split("# Reliability and security\n", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| ")]
     return [[cell.strip() for cell in row.strip("|").split(" | ")] for row in rows[1:]]
 
@@ -82,7 +90,7 @@ def test_every_reliability_claim_names_the_tests_that_try_to_break_it():
 
 
 def _configuration_section() -> str:
-    return README.split("### Configuration", 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
+    return CONFIGURATION.split("\n## Settings\n", 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
 
 
 def _table_rows(text: str) -> list[list[str]]:
@@ -98,11 +106,11 @@ def test_the_configuration_table_is_the_settings_description():
     shown = _table_rows(_configuration_section())
     expected = _table_rows("\n" + configuration_table() + "\n\n")
     assert [row[0] for row in shown] == [row[0] for row in expected], (
-        "the README's configuration table lists other settings than SETTINGS: regenerate it"
+        "docs/configuration.md's table lists other settings than SETTINGS: regenerate it"
         " with `uv run python -m ingestion.settings`"
     )
     for got, want in zip(shown, expected, strict=True):
-        assert got == want, f"README row {got[0]} differs from SETTINGS: {got} != {want}"
+        assert got == want, f"docs row {got[0]} differs from SETTINGS: {got} != {want}"
 
 
 def test_every_default_in_the_readme_is_the_codes():
@@ -110,14 +118,14 @@ def test_every_default_in_the_readme_is_the_codes():
     rows = {row[0].split()[0].strip("`"): row for row in _table_rows(_configuration_section())}
     for setting in SETTINGS:
         shown = "(unset)" if setting.default is None else f"`{setting.default}`"
-        assert rows[setting.key][2] == shown, f"{setting.key}: README says {rows[setting.key][2]}"
+        assert rows[setting.key][2] == shown, f"{setting.key}: the docs say {rows[setting.key][2]}"
 
 
 def test_the_bad_settings_example_is_what_a_run_prints(monkeypatch, capsys):
-    """The README's first example line, produced by the real check (nothing runs)."""
+    """The docs' first example line, produced by the real check (nothing runs)."""
     import cli
 
-    section = README.split("#### Bad settings", 1)[1]
+    section = CONFIGURATION.split("\n### Bad settings\n", 1)[1]
     example = section.split("```text\n", 1)[1].splitlines()[0]
     monkeypatch.setenv(env_name("sources.analytics_api.page_size"), "abc")
     assert cli.main(["elt"]) == 2
@@ -125,5 +133,56 @@ def test_the_bad_settings_example_is_what_a_run_prints(monkeypatch, capsys):
 
 
 def test_the_configuration_section_says_where_defaults_live():
-    section = README.split("### Configuration", 1)[1].split("\n### ", 1)[0]
+    section = CONFIGURATION.split("\n## Settings\n", 1)[1].split("\n### ", 1)[0]
     assert "`ingestion/settings.py`" in section
+
+
+PAGES = [REPO_ROOT / "README.md", *sorted(DOCS.glob("*.md"))]
+#: the folder READMEs the pages link to, whose own links must lead somewhere too
+FOLDER_READMES = [REPO_ROOT / p / "README.md" for p in ("transform", "bench", "tests/reliability")]
+
+
+def _prose(text: str) -> str:
+    """The text outside fenced code blocks and inline code spans."""
+    text = re.sub(r"^```.*?^```", "", text, flags=re.M | re.S)
+    return re.sub(r"`[^`\n]*`", "", text)
+
+
+def _anchors(page: Path) -> set[str]:
+    """GitHub's anchors for the headings of a markdown page (code in a heading loses its
+    backticks, other punctuation goes, spaces become hyphens)."""
+    text = re.sub(r"^```.*?^```", "", page.read_text(), flags=re.M | re.S)
+    headings = re.findall(r"^#+ (.+)$", text, re.M)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
+
+
+def _relative_links(page: Path) -> list[str]:
+    targets = re.findall(r"\[[^\]]*\]\(([^)\s]+)\)", _prose(page.read_text()))
+    return [t for t in targets if not re.match(r"[a-z][a-z0-9+.-]*:", t)]
+
+
+def test_every_relative_link_leads_to_a_file_and_heading():
+    """README.md, docs/*.md and the folder READMEs: every relative link names a file that
+    exists and, after a `#`, a heading of that file."""
+    checked = 0
+    for page in PAGES + FOLDER_READMES:
+        for link in _relative_links(page):
+            path, _, anchor = link.partition("#")
+            target = (page.parent / path).resolve() if path else page
+            name = page.relative_to(REPO_ROOT)
+            assert target.exists(), f"{name}: link {link} leads to no file"
+            if anchor:
+                assert target.is_file() and anchor in _anchors(target), (
+                    f"{name}: link {link}: {target.name} has no heading with anchor #{anchor}"
+                )
+            checked += 1
+    assert checked > 20
+
+
+def test_the_readme_links_every_docs_page_and_stays_short():
+    linked = {(REPO_ROOT / link.partition("#")[0]).resolve() for link in _relative_links(PAGES[0])}
+    for page in DOCS.glob("*.md"):
+        assert page.resolve() in linked, f"README.md does not link {page.relative_to(REPO_ROOT)}"
+    assert len(README.splitlines()) <= 260, (
+        "README.md is the front door (about 200 lines): move reference material to docs/"
+    )

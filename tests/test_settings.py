@@ -82,7 +82,7 @@ def test_dlt_config_files_repeat_no_default():
             f".dlt/{name} repeats defaults of ingestion/settings.py (SETTINGS): "
             + "; ".join(copies)
             + ". Remove them there (a comment naming the key is fine); change a default in"
-            " SETTINGS, where the README table reads it."
+            " SETTINGS, where the table of docs/configuration.md reads it."
         )
 
 
@@ -140,7 +140,7 @@ def test_dbt_reads_the_memory_cap_and_warehouse_the_run_passes():
 
 
 def test_the_retry_settings_default_to_the_retry_policys_own():
-    """The seed's policy is written once, in `RetryPolicy`; the settings name it."""
+    """The required retry policy is written once, in `RetryPolicy`; the settings name it."""
     policy = RetryPolicy()
     keys = ("max_attempts", "backoff_factor", "max_retry_delay", "timeout")
     assert [DEFAULTS[f"runtime.request_{key}"] for key in keys] == [

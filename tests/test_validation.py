@@ -11,6 +11,7 @@ from dataclasses import fields
 import duckdb
 import pytest
 
+from ingestion import validation
 from ingestion.settings import (
     REPO_ROOT,
     SETTINGS,
@@ -20,22 +21,7 @@ from ingestion.settings import (
     lookup,
     resolve_all,
 )
-from ingestion.validation import (
-    BadSettings,
-    BadValue,
-    Boolean,
-    CommaList,
-    ConnectionUrl,
-    FilePath,
-    FolderPath,
-    Host,
-    Integer,
-    MemoryLimit,
-    Number,
-    Timestamp,
-    Token,
-    Url,
-)
+from ingestion.validation import BadSettings, BadValue, CommaList
 
 ENV_NAMES = [s.env for s in SETTINGS]
 
@@ -61,7 +47,7 @@ def refused(kind, value) -> bool:
     ("kind", "good", "bad"),
     [
         (
-            Integer(1, 100),
+            validation.Integer(1, 100),
             [("1", 1), (" 100 ", 100), (50, 50), ("+7", 7)],
             [
                 "0",
@@ -80,12 +66,12 @@ def refused(kind, value) -> bool:
             ],
         ),
         (
-            Number(0, 10, low_open=True),
+            validation.Number(0, 10, low_open=True),
             [("0.5", 0.5), ("10", 10.0), (3, 3.0), (".5", 0.5), ("1e1", 10.0)],
             ["0", "-1", "10.01", "nan", "inf", "1e999", "five", "", False, [1]],
         ),
         (
-            Boolean(),
+            validation.Boolean(),
             [
                 ("true", True),
                 ("OFF", False),
@@ -97,7 +83,7 @@ def refused(kind, value) -> bool:
             ["maybe", "tru", "", "2", 2, None, "ja"],
         ),
         (
-            Timestamp(),
+            validation.Timestamp(),
             [
                 ("2026-02-10T00:00:00Z", "2026-02-10T00:00:00Z"),
                 ("2026-02-10T09:30+09:00", "2026-02-10T09:30+09:00"),
@@ -116,7 +102,7 @@ def refused(kind, value) -> bool:
             ],
         ),
         (
-            Url(),
+            validation.Url(),
             [
                 ("https://api.rootly.com/v1/", "https://api.rootly.com/v1/"),
                 ("HTTP://[::1]:8/", None),
@@ -134,7 +120,7 @@ def refused(kind, value) -> bool:
             ],
         ),
         (
-            MemoryLimit(),
+            validation.MemoryLimit(),
             [("384MB", "384MB"), ("1GiB", None), ("80%", None), ("0.5GB", None), ("2 gb", None)],
             ["lots", "100", "1KB", "0MB", "0%", "150%", "-1GB", "5PB", "1 B", "", "\uff11GB", 384],
         ),
@@ -143,10 +129,14 @@ def refused(kind, value) -> bool:
             [("small", ["small"]), (" medium , small ", ["medium", "small"])],
             ["", ",", "large", "small,large"],
         ),
-        (Host(), [("127.0.0.1", None), ("localhost", None), ("::1", None)], ["a b", "", "-x"]),
-        (Token(), [(" abc.DEF-1 ", "abc.DEF-1")], ["a b", "tøken", "", 12345]),
         (
-            ConnectionUrl(),
+            validation.Host(),
+            [("127.0.0.1", None), ("localhost", None), ("::1", None)],
+            ["a b", "", "-x"],
+        ),
+        (validation.Token(), [(" abc.DEF-1 ", "abc.DEF-1")], ["a b", "tøken", "", 12345]),
+        (
+            validation.ConnectionUrl(),
             [("postgresql://u:p@h:5432/d", None), ({"host": "h"}, None)],
             ["mysql://x", "localhost:5432", "", 5],
         ),
@@ -168,32 +158,36 @@ def test_memory_sizes_are_the_ones_duckdb_accepts():
     """Accepted: DuckDB opens a database with it. Refused: DuckDB refuses it too, or it is
     a value DuckDB reads differently from what it says (a negative size = no limit)."""
     for value in ("384MB", "1GiB", "80%", "0.5GB", "2 GB", "1 tib", "1MB"):
-        assert not refused(MemoryLimit(), value)
+        assert not refused(validation.MemoryLimit(), value)
         duckdb.connect(config={"memory_limit": value}).close()
     for value in ("lots", "100", "5PB", "150%", "0MB", "1KB"):
-        assert refused(MemoryLimit(), value)
+        assert refused(validation.MemoryLimit(), value)
         with pytest.raises(duckdb.Error), duckdb.connect(config={"memory_limit": value}) as con:
             con.execute("select current_setting('memory_limit')").fetchall()
     for value in ("-1GB", "1e3MB"):  # DuckDB takes them; the setting asks for a plain size
-        assert refused(MemoryLimit(), value)
+        assert refused(validation.MemoryLimit(), value)
 
 
 def test_paths_refuse_a_folder_for_a_file_and_a_file_for_a_folder(tmp_path):
     (tmp_path / "a-file").write_text("")
     (tmp_path / "a-folder").mkdir()
-    assert FilePath(tmp_path).parse("new.duckdb") == str(tmp_path / "new.duckdb")
-    assert FilePath(tmp_path).parse("deeper/new.duckdb") == str(tmp_path / "deeper/new.duckdb")
-    assert FolderPath(tmp_path).parse("a-folder") == str(tmp_path / "a-folder")
+    assert validation.FilePath(tmp_path).parse("new.duckdb") == str(tmp_path / "new.duckdb")
+    assert validation.FilePath(tmp_path).parse("deeper/new.duckdb") == str(
+        tmp_path / "deeper/new.duckdb"
+    )
+    assert validation.FolderPath(tmp_path).parse("a-folder") == str(tmp_path / "a-folder")
     for kind, value in [
-        (FilePath(tmp_path), "a-folder"),
-        (FilePath(tmp_path), "a-file/below"),
-        (FilePath(tmp_path, parent_must_exist=True), "deeper/new.duckdb"),
-        (FolderPath(tmp_path), "a-file"),
-        (FolderPath(tmp_path), "a-file/below"),
-        (FolderPath(tmp_path), "line\nbreak"),
+        (validation.FilePath(tmp_path), "a-folder"),
+        (validation.FilePath(tmp_path), "a-file/below"),
+        (validation.FilePath(tmp_path, parent_must_exist=True), "deeper/new.duckdb"),
+        (validation.FolderPath(tmp_path), "a-file"),
+        (validation.FolderPath(tmp_path), "a-file/below"),
+        (validation.FolderPath(tmp_path), "line\nbreak"),
     ]:
         assert refused(kind, value), (kind, value)
-    assert FilePath(tmp_path, connection_strings=True).parse("duckdb:///x") == "duckdb:///x"
+    assert (
+        validation.FilePath(tmp_path, connection_strings=True).parse("duckdb:///x") == "duckdb:///x"
+    )
 
 
 # ------------------------------------------------------------------- the one description
@@ -312,6 +306,26 @@ def test_postgres_without_credentials_names_the_missing_setting(clean_env):
 
 
 # ----------------------------------------------------------------------------- provenance
+def elt_in_project_folder(folder, **env_overrides: str) -> subprocess.CompletedProcess[str]:
+    """`python -m cli elt` run from ``folder`` (dlt reads `.dlt/` from the working directory)
+    with none of the settings' variables inherited, its warehouse and dlt folder inside."""
+    env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
+    env |= {
+        "PYTHONPATH": str(REPO_ROOT),
+        "DESTINATION__DUCKDB__CREDENTIALS": str(folder / "w.duckdb"),
+        "ELT__PIPELINES_DIR": str(folder / "pipelines"),
+        **env_overrides,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "cli", "elt"],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def test_the_source_is_the_file_or_variable_that_supplied_the_value(tmp_path):
     """A project folder of its own, with both TOML files: dlt reads `.dlt/` from the working
     directory. Checks the provider names and locations dlt reports (its public
@@ -324,21 +338,10 @@ def test_the_source_is_the_file_or_variable_that_supplied_the_value(tmp_path):
         'api_key = "has space"\n[runtime]\nrequest_timeout = 0\n'
         "[sources.analytics_api]\ndeletion_check_hours = -1\n"
     )
-    env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
-    env |= {
-        "PYTHONPATH": str(REPO_ROOT),
-        "DESTINATION__DUCKDB__CREDENTIALS": str(tmp_path / "w.duckdb"),
-        "ELT__PIPELINES_DIR": str(tmp_path / "pipelines"),
-        "SOURCES__ANALYTICS_API__LAG_SECONDS": "",  # empty: the file's value applies
-        "SOURCES__ANALYTICS_API__INITIAL_UPDATED_AT": "2026-01-01T00:00:00Z",  # env wins
-    }
-    proc = subprocess.run(
-        [sys.executable, "-m", "cli", "elt"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    proc = elt_in_project_folder(
+        tmp_path,
+        SOURCES__ANALYTICS_API__LAG_SECONDS="",  # empty: the file's value applies
+        SOURCES__ANALYTICS_API__INITIAL_UPDATED_AT="2026-01-01T00:00:00Z",  # env wins
     )
     assert proc.returncode == 2, proc.stderr
     (line,) = proc.stderr.splitlines()
@@ -358,20 +361,7 @@ def test_the_source_is_the_file_or_variable_that_supplied_the_value(tmp_path):
 def test_a_settings_file_that_is_not_toml_is_one_line(tmp_path):
     (tmp_path / ".dlt").mkdir()
     (tmp_path / ".dlt" / "config.toml").write_text("[elt\npage_size = \n")
-    env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
-    env |= {
-        "PYTHONPATH": str(REPO_ROOT),
-        "DESTINATION__DUCKDB__CREDENTIALS": str(tmp_path / "w.duckdb"),
-        "ELT__PIPELINES_DIR": str(tmp_path / "pipelines"),
-    }
-    proc = subprocess.run(
-        [sys.executable, "-m", "cli", "elt"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = elt_in_project_folder(tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.startswith("ELT failed: cannot read the settings file .dlt/config.toml: ")
     assert len(proc.stderr.splitlines()) == 1

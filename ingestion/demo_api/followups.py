@@ -19,15 +19,15 @@ from __future__ import annotations
 
 import math
 import random
-from array import array
 from bisect import insort
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from statistics import NormalDist
-from typing import Any
+from typing import Any, ClassVar
 
 from ingestion.demo_api import catalog
 from ingestion.demo_api.catalogs import REFERABLE, USERS, user_flat
+from ingestion.demo_api.columns import ColumnTable
 from ingestion.demo_api.incident_render import incident_id, incident_title, slugify, stable_uuid
 from ingestion.demo_api.incident_table import BATCH_WINDOW_MS, NULL, IncidentTable
 from ingestion.demo_api.timeutil import DATA_END_MS, DAY_MS, HOUR_MS, MINUTE_MS, iso_ms
@@ -68,26 +68,33 @@ def due_date(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d")
 
 
-def _relationship(seed: int, row: int) -> dict[str, Any]:
-    return {"incident": {"data": {"id": incident_id(seed, row), "type": "incidents"}}}
+def _record_of_incident(
+    record_id: str, record_type: str, attributes: dict[str, Any], seed: int, row: int
+) -> dict[str, Any]:
+    """A JSON:API record that names its incident the conventional way, under
+    ``relationships.incident.data`` (the spec does not say how; see docs/how-data-moves.md)."""
+    return {
+        "id": record_id,
+        "type": record_type,
+        "attributes": attributes,
+        "relationships": {
+            "incident": {"data": {"id": incident_id(seed, row), "type": "incidents"}}
+        },
+    }
 
 
-class ActionItemTable:
+class ActionItemTable(ColumnTable):
     """Per-action-item columns; ``by_incident`` lists each incident's rows in order."""
 
-    def __init__(self) -> None:
-        self.incident = array("q")
-        self.created = array("q")
-        self.updated = array("q")
-        self.due = array("q")  # start of the due day, or NULL
-        self.status = array("b")
-        self.kind = array("b")
-        self.priority = array("b")
-        self.version = array("i")
-        self.by_incident: dict[int, list[int]] = {}
+    COLUMNS: ClassVar[dict[str, str]] = {
+        "q": "incident created updated due",  # due: start of the due day, or NULL
+        "b": "status kind priority",
+        "i": "version",
+    }
 
-    def __len__(self) -> int:
-        return len(self.created)
+    def __init__(self) -> None:
+        super().__init__()
+        self.by_incident: dict[int, list[int]] = {}
 
     def _append(
         self, row: int, created: int, updated: int, due: int, status: int, kind: int, priority: int
@@ -248,26 +255,25 @@ def render_action_item(seed: int, table: ActionItemTable, j: int) -> dict[str, A
         "created_at": iso_ms(table.created[j]),
         "updated_at": iso_ms(table.updated[j]),
     }
-    return {
-        "id": record_id,
-        "type": "incident_action_items",
-        "attributes": attributes,
-        "relationships": _relationship(seed, table.incident[j]),
-    }
+    return _record_of_incident(
+        record_id, "incident_action_items", attributes, seed, table.incident[j]
+    )
 
 
 # ---------------------------------------------------------------------------- retrospectives
 
 
-class PostMortemTable:
+class PostMortemTable(ColumnTable):
     """Per-retrospective columns, and the incidents whose retrospective is not drafted yet."""
 
+    COLUMNS: ClassVar[dict[str, str]] = {
+        "q": "incident created updated",
+        "b": "status",
+        "i": "version",
+    }
+
     def __init__(self) -> None:
-        self.incident = array("q")
-        self.created = array("q")
-        self.updated = array("q")
-        self.status = array("b")
-        self.version = array("i")
+        super().__init__()
         #: (planned draft time, incident row) of retrospectives still to be written, in order
         self.pending: list[tuple[int, int]] = []
         #: incident rows resolved after the base data whose retrospective was decided on
@@ -275,9 +281,6 @@ class PostMortemTable:
         #: incident rows that have a retrospective, drafted or pending
         self.covered: set[int] = set()
         self.base_resolved: Sequence[int] = ()
-
-    def __len__(self) -> int:
-        return len(self.created)
 
     def _append(self, row: int, created: int, updated: int, status: int) -> int:
         self.incident.append(row)
@@ -413,9 +416,4 @@ def render_post_mortem(
         "created_at": iso_ms(table.created[k]),
         "updated_at": iso_ms(table.updated[k]),
     }
-    return {
-        "id": record_id,
-        "type": "incident_post_mortems",
-        "attributes": attributes,
-        "relationships": _relationship(seed, row),
-    }
+    return _record_of_incident(record_id, "incident_post_mortems", attributes, seed, row)

@@ -18,6 +18,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from itertools import accumulate
 from statistics import NormalDist
+from typing import ClassVar
 
 from ingestion.demo_api.catalog import (
     KIND_CODE,
@@ -29,6 +30,7 @@ from ingestion.demo_api.catalog import (
     STATUS_CODE,
     STATUSES,
 )
+from ingestion.demo_api.columns import ColumnTable
 from ingestion.demo_api.timeutil import DATA_END_MS, DATA_START_MS, DAY_MS, HOUR_MS, MINUTE_MS
 
 NULL = -1
@@ -101,32 +103,18 @@ class AdvanceResult:
     new_status: str
 
 
-class IncidentTable:
+class IncidentTable(ColumnTable):
     """Per-incident columns; index ``i`` is the incident with ``sequential_id == i + 1``.
 
     A deleted incident keeps its row (``deleted[i] == 1``) so that the sequential ids and
     record ids of the others never shift; lists and ground truth skip it.
     """
 
-    def __init__(self) -> None:
-        self.created = array("q")
-        self.started = array("q")
-        self.detected = array("q")
-        self.acknowledged = array("q")
-        self.mitigated = array("q")
-        self.resolved = array("q")
-        self.closed = array("q")
-        self.cancelled = array("q")
-        self.updated = array("q")
-        self.status = array("b")
-        self.kind = array("b")
-        self.severity = array("b")
-        self.version = array("i")
-        self.deleted = array("b")
-        self.deleted_count = 0
-
-    def __len__(self) -> int:
-        return len(self.created)
+    COLUMNS: ClassVar[dict[str, str]] = {
+        "q": "created started detected acknowledged mitigated resolved closed cancelled updated",
+        "b": "status kind severity deleted",
+        "i": "version",
+    }
 
     @property
     def alive_count(self) -> int:

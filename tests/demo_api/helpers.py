@@ -6,7 +6,7 @@ from typing import Any
 
 import requests
 
-from ingestion.demo_api import DemoAPI
+from ingestion.demo_api import DemoAPI, run_demo_api
 
 
 def get(session: requests.Session, api: DemoAPI, resource: str, **params: Any) -> requests.Response:
@@ -51,3 +51,22 @@ def fetch_all_by_cursor(
         cursor = body["meta"]["next_cursor"]
         if cursor is None:
             return records
+
+
+def responses_past_the_limit(
+    dialect: str, body: str = "jsonapi", **server: Any
+) -> list[requests.Response]:
+    """Three `GET /v1/dashboards` to a server that allows 2 per 30 s: two allowed, one 429,
+    with the rate-limit headers of ``dialect`` and the 429 body ``body``."""
+    with (
+        run_demo_api(
+            in_process=True,
+            rate_limit=2,
+            rate_window=30,
+            rate_limit_headers=dialect,
+            rate_limit_body=body,
+            **server,
+        ) as api,
+        authed(api) as s,
+    ):
+        return [s.get(api.base_url + "dashboards", timeout=10) for _ in range(3)]

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from ingestion.demo_api import run_demo_api
-from tests.demo_api.helpers import authed
+from tests.demo_api.helpers import authed, responses_past_the_limit
 
 RATE_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
 
@@ -107,19 +107,8 @@ def test_stats_log_when_each_request_was_answered_and_its_status():
 
 def _limited(dialect: str, body: str = "jsonapi") -> tuple[requests.Response, requests.Response]:
     """(an allowed response, a 429) from a server with a limit of 2 per 30 s."""
-    with (
-        run_demo_api(
-            in_process=True,
-            rate_limit=2,
-            rate_window=30,
-            rate_limit_headers=dialect,
-            rate_limit_body=body,
-        ) as api,
-        authed(api) as s,
-    ):
-        allowed = s.get(api.base_url + "dashboards", timeout=10)
-        s.get(api.base_url + "dashboards", timeout=10)
-        return allowed, s.get(api.base_url + "dashboards", timeout=10)
+    allowed, _, limited = responses_past_the_limit(dialect, body)
+    return allowed, limited
 
 
 def test_ietf_delta_dialect_reports_reset_as_seconds_from_now():

@@ -22,7 +22,7 @@ import requests
 from ingestion.contract import KNOWN_ATTRIBUTES, schema
 from ingestion.demo_api import run_demo_api
 from ingestion.demo_api.ratelimit import HEADER_DIALECTS
-from tests.demo_api.helpers import authed
+from tests.demo_api.helpers import responses_past_the_limit
 from tests.workspace import REPO_ROOT
 
 SPEC_PATH = REPO_ROOT.parent / "shared/reference/incident-api-openapi-subset.json"
@@ -336,20 +336,9 @@ DIALECT_HEADERS = {
 def test_rate_limit_headers_of_every_dialect_validate_against_the_contract(dialect):
     """An allowed response and a 429 (with Retry-After) in each dialect the demo API speaks."""
     assert set(DIALECT_HEADERS) == set(HEADER_DIALECTS)
-    with (
-        run_demo_api(
-            seed=3,
-            incidents=20,
-            dashboards=5,
-            in_process=True,
-            rate_limit=2,
-            rate_window=30,
-            retry_after=True,
-            rate_limit_headers=dialect,
-        ) as api,
-        authed(api) as s,
-    ):
-        responses = [s.get(api.base_url + "dashboards", timeout=10) for _ in range(3)]
+    responses = responses_past_the_limit(
+        dialect, seed=3, incidents=20, dashboards=5, retry_after=True
+    )
     assert [r.status_code for r in responses] == [200, 200, 429]
     check = validator("rate_limit_headers")
     for response in responses:

@@ -30,9 +30,10 @@ import os
 import secrets
 import signal
 import socket
+import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -161,6 +162,21 @@ def kill_tree(pid: int) -> list[str]:
     # the direct child is left for Popen to reap (psutil reaping it would turn its -9 into 0)
     psutil.wait_procs(victims[1:], timeout=30)
     return names
+
+
+@contextlib.contextmanager
+def elt_to_be_killed(ws: Workspace, result: Step, **env: str) -> Iterator[subprocess.Popen]:
+    """Start the ELT in the background for the block to kill. On leaving, whatever is still
+    alive is SIGKILLed, and `result` gets the run (reaped) and the warehouse after it."""
+    started = time.monotonic()
+    proc = ws.start(**env)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            kill_tree(proc.pid)
+        result.run = ws.finish(proc, started)
+        result.after = ws.snapshot()
 
 
 def wait_for(predicate, timeout: float, interval: float = 0.01) -> bool:
@@ -368,25 +384,22 @@ def concurrent_then_killed_in_extract(ws: Workspace, demo: DemoAPI) -> Step:
     # a dashboard a page at 1.5 s each: the extract outlasts run B by far
     demo.set_faults(**HEALTHY, slow_ms=1500)
     demo.reset_stats()
-    started = time.monotonic()
-    first = ws.start(RUNTIME__REQUEST_TIMEOUT="30", SOURCES__ANALYTICS_API__PAGE_SIZE="1")
     result = Step(before=before)
     try:
-        in_extract = wait_for(
-            lambda: first.poll() is not None or demo.stats()["requests_total"] >= 1, 120, 0.1
-        )
-        result.notes["in_extract"] = in_extract
-        result.notes["pid"] = first.pid
-        second = ws.elt(via_just=True)
-        result.notes["second"] = second
-        result.notes["first_alive_when_second_finished"] = first.poll() is None
-        result.notes["killed"] = kill_tree(first.pid)
+        with elt_to_be_killed(
+            ws, result, RUNTIME__REQUEST_TIMEOUT="30", SOURCES__ANALYTICS_API__PAGE_SIZE="1"
+        ) as first:
+            in_extract = wait_for(
+                lambda: first.poll() is not None or demo.stats()["requests_total"] >= 1, 120, 0.1
+            )
+            result.notes["in_extract"] = in_extract
+            result.notes["pid"] = first.pid
+            second = ws.elt(via_just=True)
+            result.notes["second"] = second
+            result.notes["first_alive_when_second_finished"] = first.poll() is None
+            result.notes["killed"] = kill_tree(first.pid)
     finally:
-        if first.poll() is None:
-            kill_tree(first.pid)
         demo.set_faults(**HEALTHY)
-    result.run = ws.finish(first, started)
-    result.after = ws.snapshot()
     return result
 
 
@@ -405,18 +418,13 @@ def killed_in_load(ws: Workspace, demo: DemoAPI) -> Step:
     marker = ws.root / "paused_before_load"
     marker.unlink(missing_ok=True)
     pythonpath = os.pathsep.join(filter(None, [str(HOOKS), os.environ.get("PYTHONPATH")]))
-    started = time.monotonic()
-    proc = ws.start(ELT_TEST_PAUSE_BEFORE_LOAD=str(marker), PYTHONPATH=pythonpath)
     result = Step(before=before)
-    try:
+    with elt_to_be_killed(
+        ws, result, ELT_TEST_PAUSE_BEFORE_LOAD=str(marker), PYTHONPATH=pythonpath
+    ) as proc:
         paused = wait_for(lambda: marker.exists() or proc.poll() is not None, 300, interval=0.01)
         result.notes["paused_before_load"] = paused and marker.exists() and proc.poll() is None
         result.notes["killed"] = kill_tree(proc.pid)
-    finally:
-        if proc.poll() is None:
-            kill_tree(proc.pid)
-    result.run = ws.finish(proc, started)
-    result.after = ws.snapshot()
     return result
 
 
@@ -432,10 +440,8 @@ def killed_in_dbt(ws: Workspace, demo: DemoAPI) -> Step:
     before = ws.snapshot()
     log = ws.root / "dbt_logs" / "dbt.log"
     log_size = log.stat().st_size if log.exists() else 0
-    started = time.monotonic()
-    proc = ws.start()
     result = Step(before=before)
-    try:
+    with elt_to_be_killed(ws, result) as proc:
         result.notes["dbt_started"] = wait_for(
             lambda: proc.poll() is not None or _dbt_child(proc.pid) is not None, 300, 0.05
         )
@@ -448,11 +454,6 @@ def killed_in_dbt(ws: Workspace, demo: DemoAPI) -> Step:
         result.notes["dbt_building"] = wait_for(building, 300, 0.05)
         result.notes["alive_when_killed"] = proc.poll() is None
         result.notes["killed"] = kill_tree(proc.pid)
-    finally:
-        if proc.poll() is None:
-            kill_tree(proc.pid)
-    result.run = ws.finish(proc, started)
-    result.after = ws.snapshot()
     result.truth = demo.ground_truth()
     return result
 
