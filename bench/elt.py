@@ -83,6 +83,8 @@ class EltRun:
     pages: dict[str, int] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
     http: dict[str, Any] = field(default_factory=dict)
+    # per resource: requests (retries included), retries, 429s (the summary's `requests`)
+    requests: dict[str, dict[str, int]] = field(default_factory=dict)
     models_built: int = 0
     tests_passed: int = 0
     error: str | None = None
@@ -124,6 +126,7 @@ def _elt_result(label: str, proc: ProcessRun, summary_path: Path) -> EltRun:
     run.pages = summary.get("pages", {})
     run.rows = summary.get("rows", {})
     run.http = summary.get("http", {})
+    run.requests = summary.get("requests", {})
     run.models_built = int(summary.get("models_built", 0))
     run.tests_passed = int(summary.get("tests_passed", 0))
     return run

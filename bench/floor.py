@@ -8,8 +8,10 @@ price of its features (typing, child tables, merge, state), which is what the ra
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +19,48 @@ import duckdb
 import pyarrow as pa
 import requests
 
-# The same query the pipeline sends on a first sync, so the server does the same work.
-RESOURCE_PARAMS: dict[str, dict[str, str]] = {
-    "dashboards": {},
-    "incidents": {"sort": "updated_at", "filter[updated_at][gte]": "2000-01-01T00:00:00Z"},
-}
+from ingestion.settings import Settings, load_settings
+from ingestion.source import resources
+
+START_VALUE = "{incremental.start_value}"
+ATTRIBUTE = "attributes__"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One list as the pipeline reads it: path, first-sync query, and the attributes it
+    keeps as JSON text (free-form values whose type varies from record to record)."""
+
+    path: str
+    params: dict[str, str]
+    json_attributes: frozenset[str] = frozenset()
+
+
+def pipeline_endpoints(settings: Settings) -> dict[str, Endpoint]:
+    """resource -> `Endpoint` of every list the pipeline reads, read from its source config
+    (`ingestion.source.resources`), with the query it sends on a first sync (the
+    incremental start is its initial value), so the server does the same work for both."""
+    endpoints: dict[str, Endpoint] = {}
+    for resource in resources(settings):
+        endpoint = resource["endpoint"]
+        initial = (endpoint.get("incremental") or {}).get("initial_value")
+        params = {
+            key: str(initial if value == START_VALUE else value)
+            for key, value in (endpoint.get("params") or {}).items()
+        }
+        as_json = frozenset(
+            name.removeprefix(ATTRIBUTE)
+            for name, hint in (resource.get("columns") or {}).items()
+            if name.startswith(ATTRIBUTE) and hint.get("data_type") == "json"
+        )
+        endpoints[resource["name"]] = Endpoint(endpoint["path"], params, as_json)
+    return endpoints
+
+
+@cache
+def resource_endpoints() -> dict[str, Endpoint]:
+    """`pipeline_endpoints` under the project's settings (as the benchmarked ELT runs)."""
+    return pipeline_endpoints(load_settings())
 
 
 @dataclass
@@ -59,14 +98,19 @@ def fetch_resource(
     return records, page - 1, total_count
 
 
-def flatten(record: dict[str, Any]) -> dict[str, Any]:
-    """`{id, type, attributes: {...}}` -> one row; nested values stay nested (structs/lists)."""
-    return {"id": record.get("id"), "type": record.get("type"), **(record.get("attributes") or {})}
+def flatten(record: dict[str, Any], as_json: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """`{id, type, attributes: {...}}` -> one row; nested values stay nested (structs/lists)
+    but for the free-form ones in `as_json`, which become JSON text (as in the pipeline)."""
+    attributes = dict(record.get("attributes") or {})
+    for name in as_json & attributes.keys():
+        if attributes[name] is not None:
+            attributes[name] = json.dumps(attributes[name])
+    return {"id": record.get("id"), "type": record.get("type"), **attributes}
 
 
-def to_arrow(records: list[dict[str, Any]]) -> pa.Table:
+def to_arrow(records: list[dict[str, Any]], as_json: frozenset[str] = frozenset()) -> pa.Table:
     """One pyarrow table; `pa.array` infers the struct type over all rows, not just the first."""
-    structs = pa.array([flatten(r) for r in records])
+    structs = pa.array([flatten(r, as_json) for r in records])
     return pa.Table.from_struct_array(structs)
 
 
@@ -79,14 +123,18 @@ def bulk_insert(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> N
 
 
 def run_floor(base_url: str, token: str, duckdb_path: Path, page_size: int = 100) -> FloorResult:
-    """Fetch every page of every resource, then bulk-insert each into a fresh DuckDB file."""
+    """Fetch every page of every resource the pipeline reads, then bulk-insert each into a
+    fresh DuckDB file. `pages` counts the requests per resource (the floor never retries)."""
+    endpoints = resource_endpoints()
     started = time.perf_counter()
     fetched: dict[str, list[dict[str, Any]]] = {}
     result = FloorResult(0.0, 0.0, 0.0)
     with requests.Session() as session:
         session.headers["Authorization"] = f"Bearer {token}"
-        for resource, params in RESOURCE_PARAMS.items():
-            records, pages, total = fetch_resource(session, base_url, resource, page_size, params)
+        for resource, endpoint in endpoints.items():
+            records, pages, total = fetch_resource(
+                session, base_url, endpoint.path, page_size, endpoint.params
+            )
             fetched[resource] = records
             result.pages[resource] = pages
             result.total_count[resource] = total
@@ -95,7 +143,7 @@ def run_floor(base_url: str, token: str, duckdb_path: Path, page_size: int = 100
     with duckdb.connect(str(duckdb_path)) as con:
         for resource, records in fetched.items():
             if records:
-                bulk_insert(con, resource, to_arrow(records))
+                bulk_insert(con, resource, to_arrow(records, endpoints[resource].json_attributes))
             result.rows[resource] = len(records)
     result.insert_seconds = time.perf_counter() - insert_started
     result.seconds = time.perf_counter() - started
@@ -117,11 +165,12 @@ def pages_per_second(
     Returns (pages/s, pages fetched). It is what a client could at best get from the
     server, so it must sit well above the pipeline's extract pages/s.
     """
-    params = RESOURCE_PARAMS.get(resource, {})
+    endpoint = resource_endpoints().get(resource, Endpoint(resource, {}))
+    path, params = endpoint.path, endpoint.params
     with requests.Session() as session:
         session.headers["Authorization"] = f"Bearer {token}"
         first = session.get(
-            f"{base_url}{resource}", params={**params, "page[size]": page_size}, timeout=60
+            f"{base_url}{path}", params={**params, "page[size]": page_size}, timeout=60
         )
         first.raise_for_status()
         total_pages = int(first.json()["meta"]["total_pages"])
@@ -129,7 +178,7 @@ def pages_per_second(
         started = time.perf_counter()
         for page in range(1, count + 1):
             query = {**params, "page[number]": page, "page[size]": page_size}
-            resp = session.get(f"{base_url}{resource}", params=query, timeout=60)
+            resp = session.get(f"{base_url}{path}", params=query, timeout=60)
             resp.raise_for_status()
             _ = resp.content
         elapsed = time.perf_counter() - started

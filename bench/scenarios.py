@@ -16,6 +16,7 @@ from bench.elt import (
     SEED,
     STEPS,
     UNLIMITED,
+    EltRun,
     apply_change_batch,
     elt_env,
     run_bare_dbt,
@@ -125,6 +126,9 @@ def full_load(
         "runs": [asdict(r) for r in runs],
     }
     figures |= floor_and_api_speed(scale, workdir, repeat, skip_floor, ingest)
+    figures["requests"] = requests_per_resource(
+        ok_runs[-1] if ok_runs else None, (figures.get("floor") or {}).get("pages", {})
+    )
     last_ok = next((ws for ws, run, _ in reversed(pairs) if run.ok), None)
     return figures, last_ok
 
@@ -162,12 +166,31 @@ def floor_and_api_speed(
         "insert_s": median(f.insert_seconds for f in floors),
         "repeats": len(floors),
         "rows": floors[-1].rows,
+        "pages": floors[-1].pages,
         "total_count": floors[-1].total_count,
         "complete": floors[-1].rows == floors[-1].total_count,
         "rows_per_s": ratio(rows, floor_s),
     }
     out["ingest_vs_floor"] = ratio(ingest_s, floor_s)
     return out
+
+
+def requests_per_resource(
+    run: EltRun | None, floor_pages: dict[str, int]
+) -> dict[str, dict[str, int | None]]:
+    """Per resource: the pipeline's requests (retries included), its retries and 429s, and
+    the floor's requests for the same endpoint (it never retries)."""
+    sent = run.requests if run is not None else {}
+    names = [*sent, *(name for name in floor_pages if name not in sent)]
+    return {
+        name: {
+            "pipeline": (sent.get(name) or {}).get("requests"),
+            "retries": (sent.get(name) or {}).get("retries"),
+            "rate_limited": (sent.get(name) or {}).get("rate_limited"),
+            "floor": floor_pages.get(name),
+        }
+        for name in names
+    }
 
 
 def incremental(
@@ -189,28 +212,34 @@ def incremental(
     runs = repeated(once, lambda r: r.wall_s, repeat)
     per_resource = []
     for run, batch in zip(runs, batches, strict=True):
-        changed = {
+        # what the change batch report counts; the other resources' requests are reported
+        # without a target (full scans, and alerts, whose changes it does not count)
+        changed: dict[str, int | None] = {
             "incidents": batch["updated_incidents"] + batch["new_incidents"],
             "dashboards": len(batch["deleted_dashboard_ids"]) + len(batch["edited_dashboard_ids"]),
         }
+        changed |= {name: None for name in run.pages if name not in changed}
         per_resource.append(
             {
                 name: {
-                    "changed": changed[name],
+                    "changed": count,
                     "requests": run.pages.get(name) if run.ok else None,
-                    "target": incremental_request_target(changed[name], PAGE_SIZE),
+                    "target": (
+                        None if count is None else incremental_request_target(count, PAGE_SIZE)
+                    ),
                 }
-                for name in changed
+                for name, count in changed.items()
             }
         )
     ok_runs = [r for r in runs if r.ok]
     wall = median(r.wall_s for r in runs)
+    names = list(dict.fromkeys(name for p in per_resource for name in p))
     resources = {
         name: {
-            key: median(p[name][key] for p in per_resource)
+            key: median(p.get(name, {}).get(key) for p in per_resource)
             for key in ("changed", "requests", "target")
         }
-        for name in per_resource[0]
+        for name in names
     }
     return {
         "scale": scale,

@@ -77,11 +77,13 @@ class RetryPolicy:
 class HttpStats:
     """Counters of one run; thread-safe enough for dlt's (single-threaded) extract."""
 
-    requests: Counter = field(default_factory=Counter)  # by path
+    requests: Counter = field(default_factory=Counter)  # by path, retries included
     statuses: Counter = field(default_factory=Counter)
     retries: int = 0
     rate_limited: int = 0
     waited_seconds: float = 0.0
+    retries_by_path: Counter = field(default_factory=Counter)  # requests sent again
+    rate_limited_by_path: Counter = field(default_factory=Counter)  # 429s answered
 
     def as_dict(self) -> dict:
         return {
@@ -90,6 +92,8 @@ class HttpStats:
             "retries": self.retries,
             "rate_limited": self.rate_limited,
             "waited_seconds": round(self.waited_seconds, 3),
+            "retries_by_path": dict(self.retries_by_path),
+            "rate_limited_by_path": dict(self.rate_limited_by_path),
         }
 
 
@@ -290,6 +294,7 @@ class ApiSession(requests.Session):
                     self._window.forget()
                 if attempt >= self.policy.max_attempts:
                     raise ApiError(_connection_message(request.url, exc)) from None
+                self.stats.retries_by_path[path] += 1
                 self._wait(self.policy.backoff(attempt))
                 continue
             status = response.status_code
@@ -308,8 +313,10 @@ class ApiSession(requests.Session):
                 break
             if status == 429:
                 self.stats.rate_limited += 1
+                self.stats.rate_limited_by_path[path] += 1
             if attempt >= self.policy.max_attempts:
                 raise ApiError(_give_up_message(status, path, attempt))
+            self.stats.retries_by_path[path] += 1
             hint = retry_hint(info, rate_limited=status == 429)
             self._wait(self.policy.backoff(attempt) if hint is None else hint)
         request.hooks = hooks

@@ -34,7 +34,7 @@ from ingestion.runs import (
 )
 from ingestion.settings import SOURCE_NAME, Settings
 from ingestion.source import Backfill, analytics_api_source, deletion_listing_params
-from ingestion.summary import RunSummary, StepTimer
+from ingestion.summary import RunSummary, StepTimer, per_resource
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ def _run_steps(settings: Settings, pipeline: dlt.Pipeline, options: RunOptions) 
         dbt_results = build(pipeline, settings, full_refresh=options.full_refresh)
     with timer.step("publish"), pipeline.sql_client() as client:
         publish(client)
-    pages = {path.rstrip("/").rsplit("/", 1)[-1]: n for path, n in session.stats.requests.items()}
+    pages = per_resource(session.stats.requests)
     return RunSummary(
         base_url=base_url,
         used_demo_api=settings.uses_demo_api,

@@ -1,6 +1,6 @@
-"""The REST API source: the seed's `rest_api_source` config, made valid on dlt, as data.
+"""The REST API source: the `rest_api_source` config the project started from, valid on dlt.
 
-What changed from the seed document, and why (see ../shared/reference/facts.md):
+What changed from that starting config, and why (see ../shared/reference/facts.md):
 - `error_handler` is not an endpoint key in dlt; retries live in the HTTP session
   (`ingestion.http.ApiSession`), configured by dlt's standard `runtime.request_*` settings.
 - The `page_number` paginator takes no `limit_param`/`limit`, and it raises when a response
@@ -9,8 +9,9 @@ What changed from the seed document, and why (see ../shared/reference/facts.md):
   `meta.next_cursor` where the API offers it, keysets incidents on `updated_at` so that
   paging stays complete while records change, and stops on whichever end-of-list signal
   the API sends.
-Everything else is the seed's intent: bearer token from `dlt.secrets["api_key"]`, JSON:API
-`data` envelope, merge on `id`. Adding a resource is adding an entry to `RESOURCES`.
+Everything else is as the starting config intended: bearer token from
+`dlt.secrets["api_key"]`, JSON:API `data` envelope, merge on `id`. Adding a resource is adding
+an entry to `RESOURCES`.
 """
 
 from __future__ import annotations
@@ -149,14 +150,26 @@ CATALOGS: dict[str, str] = {
     "alert_sources": "alert_sources",
     "alert_urgencies": "alert_urgencies",
 }
-# Follow-ups of an incident: full scans too, each record names its incident. The hint makes
-# the column exist (typed) even when every record of a load leaves it null.
+# Follow-ups of an incident: full scans too, each record names its incident.
 FOLLOW_UPS: tuple[str, ...] = ("action_items", "post_mortems")
 INCIDENT_LINK = "relationships__incident__data__id"
-ALERT_COLUMNS = contract_columns("alerts")
+# Fields of nested objects that the dbt models read (the incident link included): hinted so
+# that their columns exist, typed, even when every record of a load leaves them null.
+NESTED_COLUMNS: dict[str, dict[str, dict[str, Any]]] = {
+    "alerts": {
+        "attributes__alert_urgency__id": _column("text"),
+        "attributes__alert_urgency__name": _column("text"),
+    },
+    "action_items": {
+        "attributes__assigned_to__id": _column("bigint"),
+        "attributes__created_by__id": _column("bigint"),
+        INCIDENT_LINK: _column("text"),
+    },
+    "post_mortems": {INCIDENT_LINK: _column("text")},
+}
+ALERT_COLUMNS = contract_columns("alerts") | NESTED_COLUMNS["alerts"]
 FULL_SCAN_COLUMNS: dict[str, dict[str, dict[str, Any]]] = {
-    **{name: contract_columns(name) for name in CATALOGS},
-    **{name: contract_columns(name) | {INCIDENT_LINK: _column("text")} for name in FOLLOW_UPS},
+    name: contract_columns(name) | NESTED_COLUMNS.get(name, {}) for name in (*CATALOGS, *FOLLOW_UPS)
 }
 SCD2 = {"disposition": "merge", "strategy": "scd2"}
 
@@ -273,7 +286,7 @@ def build_config(
     extra_resources: list[dict[str, Any]] | None = None,
     backfill: Backfill | None = None,
 ) -> RESTAPIConfig:
-    """The whole source as one config dict: the seed's shape, valid on dlt."""
+    """The whole source as one config dict: the starting config's shape, valid on dlt."""
     return {
         "client": {
             "base_url": base_url,

@@ -54,25 +54,46 @@ class RunSummary:
     def tests_passed(self) -> int:
         return sum(1 for r in self.dbt if r["kind"] == "test" and r["status"] == "pass")
 
+    @property
+    def requests(self) -> dict[str, dict[str, int]]:
+        """Per resource: requests sent (`pages`, retries included), how many of them were
+        retries, and how many were answered 429."""
+        retries = per_resource(self.http.get("retries_by_path", {}))
+        limited = per_resource(self.http.get("rate_limited_by_path", {}))
+        return {
+            resource: {
+                "requests": count,
+                "retries": retries.get(resource, 0),
+                "rate_limited": limited.get(resource, 0),
+            }
+            for resource, count in sorted(self.pages.items())
+        }
+
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self) | {
             "models_built": self.models_built,
             "tests_passed": self.tests_passed,
+            "requests": self.requests,
         }
 
     def render(self) -> str:
         source = "demo API" if self.used_demo_api else self.base_url
         lines = [f"ELT finished: {source} -> {self.warehouse}"]
         tables = {r for r in self.rows if "__" not in r and r != DELETIONS}
+        requests = self.requests
         for resource in sorted(set(self.pages) | tables):
             children = {t: n for t, n in self.rows.items() if t.startswith(f"{resource}__")}
             child_text = "".join(f", {n} {t}" for t, n in sorted(children.items()))
             if len(children) > 3:  # alerts and catalogs have many lists: just count them
                 child_text = f", {sum(children.values())} rows in {len(children)} child tables"
             # `pages` is the requests sent to the resource's path (retries included)
+            sent = requests.get(resource, {})
+            retried = ""
+            if sent.get("retries"):
+                retried = f" ({sent['retries']} retried, {sent['rate_limited']} x 429)"
             lines.append(
                 f"  {resource:<15} {self.pages.get(resource, 0):>6} pages"
-                f" {self.rows.get(resource, 0):>8} rows{child_text}"
+                f" {self.rows.get(resource, 0):>8} rows{child_text}{retried}"
             )
         lines.append(
             f"  http         {sum(self.pages.values())} requests, {self.http['retries']} retries,"
@@ -91,6 +112,15 @@ class RunSummary:
         steps = ", ".join(f"{name} {secs:.1f}s" for name, secs in self.seconds.items())
         lines.append(f"  seconds      {steps}")
         return "\n".join(lines)
+
+
+def per_resource(by_path: dict[str, int]) -> dict[str, int]:
+    """Counts by request path (`/v1/alerts`) summed per resource name (`alerts`)."""
+    counts: dict[str, int] = {}
+    for path, count in by_path.items():
+        resource = path.rstrip("/").rsplit("/", 1)[-1]
+        counts[resource] = counts.get(resource, 0) + count
+    return counts
 
 
 def describe_deletions(deletions: dict[str, Any]) -> str:

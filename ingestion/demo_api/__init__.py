@@ -37,8 +37,9 @@ Every response of ``/v1`` carries rate-limit headers in one of four dialects
 empty body (``rate_limit_body``). Faults (``faults.py``) break responses on demand; among
 them ``no_cursor_paging`` (an older server), ``omit_meta``/``omit_links`` (missing paging
 metadata) and ``churn_per_page``/``churn_delete_share`` (incidents updated or deleted while
-a client pages, in memory only). Faults apply to every list (``fault_resource`` names one;
-the nested action items count as ``action_items``). Change batches update, add and delete
+a client pages, in memory only; alerts updated instead with ``fault_resource=alerts``).
+Faults apply to every list (``fault_resource`` names one; the nested action items count as
+``action_items``). Change batches update, add and delete
 incidents and edit and delete dashboards; they also fire, move on and classify alerts,
 complete and file action items, draft and publish retrospectives, and rename, add or delete
 a catalog entry (the other resources come from RNG streams of their own: incidents and

@@ -20,7 +20,7 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Sequence
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 from ingestion.demo_api import catalog
 from ingestion.demo_api.catalogs import (
@@ -33,6 +33,7 @@ from ingestion.demo_api.catalogs import (
     source_type_of,
     user_flat,
 )
+from ingestion.demo_api.columns import ColumnTable
 from ingestion.demo_api.incident_render import incident_id, stable_uuid
 from ingestion.demo_api.incident_table import BATCH_WINDOW_MS, NULL
 from ingestion.demo_api.timeutil import (
@@ -89,28 +90,18 @@ _SOURCE_TABLE = _weighted(catalog.ALERT_SOURCE_WEIGHTS)
 _STILL_OPEN = (TRIGGERED, TRIGGERED, ACKNOWLEDGED, OPEN)
 
 
-class AlertTable:
+class AlertTable(ColumnTable):
     """Per-alert columns; row ``i`` is rendered by :func:`render_alert`.
 
     Alerts are never deleted (the API has no such thing for them); ``deleted`` exists so
     that the incidents' ordering code can index this table unchanged.
     """
 
-    def __init__(self) -> None:
-        self.created = array("q")
-        self.started = array("q")
-        self.ended = array("q")
-        self.updated = array("q")
-        self.status = array("b")
-        self.noise = array("b")
-        self.source = array("b")
-        self.incident = array("q")  # incident row, or NULL
-        self.version = array("i")
-        self.deleted = array("b")
-        self.deleted_count = 0
-
-    def __len__(self) -> int:
-        return len(self.created)
+    COLUMNS: ClassVar[dict[str, str]] = {
+        "q": "created started ended updated incident",  # incident: its row, or NULL
+        "b": "status noise source deleted",
+        "i": "version",
+    }
 
     @classmethod
     def generate(cls, seed: int, count: int, incident_created: Sequence[int]) -> AlertTable:

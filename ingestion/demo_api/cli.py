@@ -143,7 +143,8 @@ FAULT_FLAGS: tuple[tuple[str, dict[str, Any]], ...] = (
         {
             "type": typed(Number(0, 1000), "rate"),
             "metavar": "N",
-            "help": "live incident updates after each page (0-1000; default 0)",
+            "help": "live incident updates after each page (0-1000; default 0); alerts"
+            " instead with --fault-resource alerts",
         },
     ),
     (

@@ -84,6 +84,8 @@ class Dataset:
         self.deleted_incident_ids: list[str] = []
         self.live_updates = 0
         self.live_deletes = 0
+        self.live_alert_updates = 0
+        self._live_alert_high: int | None = None  # latest live alert update time, if any
         self._latest_updated: int | None = None  # max updated_at, cached for live updates
         self._live_high_water: int | None = None  # latest live update time, if any
         for _ in range(batches):
@@ -148,7 +150,9 @@ class Dataset:
         self._latest_updated = None
         self.batches_applied = batch
         if self._more is not None:
-            self._more.apply_batch(batch)
+            high = self._live_alert_high
+            fixed = batch_time_ms(batch)
+            self._more.apply_batch(batch, fixed if high is None else max(fixed, high + 1))
         return BatchSummary(
             batch, len(chosen), len(new), status_changes, deleted, edited, len(doomed), doomed_ids
         )
@@ -203,6 +207,30 @@ class Dataset:
         self.ordering.updated(i, old_updated)
         self._latest_updated = self._live_high_water = at
         self.live_updates += 1
+
+    def apply_live_alert_updates(self, count: int) -> None:
+        """Apply ``count`` live alert updates now (``churn_per_page`` on alerts).
+
+        Each one moves a random alert one lifecycle step (``AlertTable.advance``) at a time
+        later than every alert's updated_at, and patches the alerts' sort index in place.
+        Alerts are never deleted. A later change batch starts after these updates.
+        """
+        with self.lock:
+            more = self.more
+            table = more.alerts
+            if not len(table):
+                return
+            latest = max(table.updated)
+            for _ in range(count):
+                key = f"demo-api/live-alert/{self.params.seed}/{self.live_alert_updates}"
+                rng = random.Random(key)
+                i = rng.randrange(len(table))
+                latest += rng.randint(1, LIVE_STEP_MS)
+                old_updated = table.updated[i]
+                table.advance(i, latest, rng.random())
+                more.alert_ordering.updated(i, old_updated)
+                self.live_alert_updates += 1
+            self._live_alert_high = latest
 
     def _latest(self) -> int:
         """The latest updated_at of any incident (deleted ones too), cached between changes."""

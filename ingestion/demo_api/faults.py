@@ -8,8 +8,9 @@ Besides broken responses there are differences between API versions and behaviou
 live system: an older server without cursor paging (``no_cursor_paging``), paging metadata
 left out (``omit_meta``, ``omit_links``), and data that changes while a client pages
 (``churn_per_page``, ``churn_delete_share``). The response faults honour
-``fault_resource``; cursor paging (incidents and alerts) and churn (incidents only) ignore
-it.
+``fault_resource``; cursor paging (incidents and alerts) ignores it, and churn updates
+incidents unless it names ``alerts`` (then alerts change after each alerts page; alerts are
+never deleted, so ``churn_delete_share`` does not apply to them).
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ class Faults:
     no_cursor_paging: bool = False  # an older server: no meta.next_cursor, page[after] ignored
     omit_meta: list[str] = field(default_factory=list)  # leave these keys out of meta
     omit_links: bool = False  # no links object in list responses
-    churn_per_page: float = 0.0  # live incident updates after each 200 incidents page
+    churn_per_page: float = 0.0  # live updates after each 200 incidents (or alerts) page
     churn_delete_share: float = 0.0  # share of live updates that delete the incident
     local_offsets: bool = False  # write timestamps in a mix of local UTC offsets
     omit_null_attributes: bool = False  # leave attributes whose value is null out of records
@@ -93,6 +94,11 @@ class Faults:
 
     def applies_to(self, resource: str) -> bool:
         return self.fault_resource is None or self.fault_resource == resource
+
+    @property
+    def churn_resource(self) -> str:
+        """The list ``churn_per_page`` changes: alerts when ``fault_resource`` names them."""
+        return "alerts" if self.fault_resource == "alerts" else "incidents"
 
     @property
     def mutates_records(self) -> bool:

@@ -87,10 +87,14 @@ class MoreData:
 
     # ---------------------------------------------------------------- changes
 
-    def apply_batch(self, batch: int) -> dict[str, Any]:
-        """Change batch ``batch`` of these resources (after the incidents' own batch)."""
+    def apply_batch(self, batch: int, start_ms: int | None = None) -> dict[str, Any]:
+        """Change batch ``batch`` of these resources (after the incidents' own batch).
+
+        It starts at the batch's fixed hour, or at ``start_ms`` when live alert updates
+        (in memory only) went past that hour.
+        """
         seed, fraction = self.seed, self.change_fraction
-        start = batch_time_ms(batch)
+        start = batch_time_ms(batch) if start_ms is None else start_ms
 
         def stream(name: str) -> random.Random:
             return random.Random(f"demo-api/more/{seed}/{batch}/{name}")

@@ -171,7 +171,7 @@ class DemoApp:
         self._faults = config.faults
         self._attempts: Counter[str] = Counter()
         self._fault_pages = 0
-        self._churn_pages = 0  # incidents pages served under the current churn setting
+        self._churn_pages = 0  # churned pages served under the current churn setting
         self._churn_applied = 0  # live updates applied for those pages
 
     # ---------------------------------------------------------------- faults and limits
@@ -232,7 +232,8 @@ class DemoApp:
             self._fault_pages += 1
 
     def _churn(self, faults: Faults) -> None:
-        """Apply the live updates due after one more incidents page (``churn_per_page``).
+        """Apply the live updates due after one more page of the churned list
+        (``churn_per_page``): incidents, or alerts when ``fault_resource`` names them.
 
         Fractions accumulate: at 0.25 every fourth page brings one update. The count is
         derived from the page count, not summed as floats, so 0.1 x 10 is exactly 1.
@@ -243,7 +244,11 @@ class DemoApp:
             self._churn_pages += 1
             due = math.floor(self._churn_pages * faults.churn_per_page + 1e-9)
             count, self._churn_applied = due - self._churn_applied, due
-        if count > 0:
+        if count <= 0:
+            return
+        if faults.churn_resource == "alerts":
+            self.dataset.apply_live_alert_updates(count)
+        else:
             self.dataset.apply_live_updates(count, faults.churn_delete_share)
 
     # ---------------------------------------------------------------- /v1
@@ -318,7 +323,7 @@ class DemoApp:
             return _bad_request(exc)
         document, number = self._list_document(route, parent, request, host, faults, targeted)
         reply = self._page_reply(document, number, faults, targeted)
-        if route.resource == "incidents":
+        if route.resource == faults.churn_resource:
             self._churn(faults)  # after the page is rendered: the reader saw the old data
         return reply
 
@@ -465,9 +470,11 @@ class DemoApp:
             "incidents": dataset.incidents.alive_count,
             "incidents_deleted": dataset.incidents.deleted_count,
             "dashboards": len(dataset.dashboard_order),
-            # in-memory changes made by churn_per_page (advanced / deleted incidents)
+            # in-memory changes made by churn_per_page (advanced / deleted incidents,
+            # advanced alerts)
             "live_updates": dataset.live_updates,
             "live_deletes": dataset.live_deletes,
+            "live_alert_updates": dataset.live_alert_updates,
         }
 
 

@@ -13,7 +13,7 @@ NOW = dt.datetime(2026, 7, 1, 12, 0, tzinfo=dt.UTC)
 
 def test_the_projects_thresholds_are_found() -> None:
     rules = {r.table: r for r in freshness.load_thresholds()}
-    assert set(rules) == {"incidents", "dashboards"}
+    assert set(rules) == {"incidents", "dashboards", "alerts"}
     assert rules["incidents"].describe() == "warn after 1 day, error after 7 days"
     assert rules["incidents"].defined_in.endswith("_analytics_api__sources.yml")
 

@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from bench.floor import count_rows, run_floor
+from bench.elt import EltRun
+from bench.floor import count_rows, pipeline_endpoints, run_floor
 from bench.measure import (
     INGEST_VS_FLOOR,
     RATE_SHARE,
     Target,
+    TreePeak,
     TreeSampler,
     allowed_rate_share,
     allowed_requests,
@@ -23,18 +25,57 @@ from bench.measure import (
     median_of_dicts,
     ratio,
 )
-from bench.scenarios import repeated
+from bench.report import request_rows
+from bench.scenarios import repeated, requests_per_resource
 from ingestion.demo_api import run_demo_api
+from ingestion.settings import load_settings
+from ingestion.source import resources
 from tests.workspace import REPO_ROOT
 
 
 def test_floor_loads_every_record_the_api_reports(tmp_path: Path) -> None:
     with run_demo_api(seed=7, incidents=230, dashboards=12, in_process=True) as api:
         result = run_floor(api.base_url, api.token, tmp_path / "floor.duckdb", page_size=100)
-    assert result.total_count == {"dashboards": 12, "incidents": 230}
-    assert result.pages == {"dashboards": 1, "incidents": 3}
+        served = api.stats()["pages_served"]["by_resource"]
+        truth = api.ground_truth()
+    names = [resource["name"] for resource in resources(load_settings())]
+    assert list(result.total_count) == names  # every resource the pipeline reads
     for table, total in result.total_count.items():
+        assert total == len(truth[table]) > 0, table
         assert count_rows(tmp_path / "floor.duckdb", table) == total
+        assert result.pages[table] == served[table] == -(-total // 100), table
+    assert (result.total_count["incidents"], result.total_count["alerts"]) == (230, 690)
+
+
+def test_the_floor_sends_the_pipelines_first_sync_queries() -> None:
+    settings = load_settings()
+    endpoints = pipeline_endpoints(settings)
+    for name in ("incidents", "alerts"):
+        assert endpoints[name].params == {
+            "sort": "updated_at",
+            "filter[updated_at][gte]": "2000-01-01T00:00:00.000000Z",
+        }
+        assert "labels" in endpoints[name].json_attributes  # free-form: JSON, as in dlt
+    assert endpoints["teams"].path == "teams"
+    assert endpoints["action_items"].params == {}
+
+
+def test_requests_per_resource_pair_the_pipeline_with_the_floor() -> None:
+    run = EltRun("full", True, 1.0, TreePeak())
+    run.requests = {
+        "incidents": {"requests": 4, "retries": 1, "rate_limited": 1},
+        "alerts": {"requests": 7, "retries": 0, "rate_limited": 0},
+    }
+    figures = requests_per_resource(run, {"incidents": 3, "alerts": 7, "teams": 1})
+    assert figures["incidents"] == {"pipeline": 4, "retries": 1, "rate_limited": 1, "floor": 3}
+    assert figures["teams"] == {"pipeline": None, "retries": None, "rate_limited": None, "floor": 1}
+    rows = request_rows([{"scale": "small", "requests": figures}])
+    text = {row[0].strip(): row[1] for row in rows[1:]}
+    assert text["incidents"] == "4 / 3 (1 retried, 1 x 429)"
+    assert text["alerts"] == "7 / 7"
+    assert text["teams"] == "- / 1"
+    assert text["total"] == "11 / 11"
+    assert text["minutes at the default 3,000 req/min"] == "0.00"
 
 
 def test_median_skips_missing_values() -> None:
@@ -143,5 +184,14 @@ def test_bench_quick_writes_results(tmp_path: Path) -> None:
     small = results["full_load"][0]
     assert small["scale"] == "small"
     assert small["floor"]["complete"]
-    assert small["records"] == 540
+    assert small["rows"]["incidents"] == 500 and small["rows"]["dashboards"] == 40
+    assert small["records"] >= sum(small["floor"]["total_count"].values())
+    # the full load of every resource, request by request against the floor's
+    names = [resource["name"] for resource in resources(load_settings())]
+    assert set(small["requests"]) == set(names)
+    for name in names:
+        figures = small["requests"][name]
+        assert figures["pipeline"] >= figures["floor"] >= 1, name
+    assert "Full load requests per resource" in out.stdout
+    assert "  alerts" in out.stdout
     assert {c["verdict"] for c in results["checks"]} <= {"PASS", "MISS", "n/a"}

@@ -6,7 +6,8 @@ from typing import Any
 
 import requests
 
-from ingestion.demo_api import ground_truth, run_demo_api
+from ingestion.demo_api import DataParams, Dataset, ground_truth, run_demo_api
+from ingestion.demo_api.timeutil import batch_time_ms, iso_ms
 from tests.demo_api.helpers import fetch_all, get
 
 WALK = {"page[size]": 20, "sort": "updated_at"}
@@ -133,3 +134,60 @@ def test_change_batch_after_live_updates_keeps_updated_at_rising(api, session):
     api.apply_changes(1)
     truth = api.ground_truth()["incidents"]
     assert max(r["attributes"]["updated_at"] for r in truth) > live_high
+
+
+# -- alerts: churn_per_page with fault_resource=alerts --------------------------------------
+
+ALERT_WALK = {"page[size]": 50, "sort": "updated_at"}
+
+
+def _alerts_by_id(api) -> dict[str, dict[str, Any]]:
+    return {r["id"]: r for r in api.ground_truth()["alerts"]}
+
+
+def test_alert_churn_changes_alerts_after_each_alerts_page_and_leaves_incidents(api, session):
+    incidents = api.ground_truth()["incidents"]
+    before = _alerts_by_id(api)
+    api.set_faults(churn_per_page=2, fault_resource="alerts")
+    get(session, api, "incidents")  # not the churned list: nothing changes
+    assert api.health()["live_alert_updates"] == 0
+    for number in (1, 2, 3):
+        get(session, api, "alerts", **ALERT_WALK, **{"page[number]": number})
+    health = api.health()
+    assert (health["live_alert_updates"], health["live_updates"]) == (6, 0)
+    after = _alerts_by_id(api)
+    assert after.keys() == before.keys()  # alerts are never deleted
+    moved = [i for i in after if after[i] != before[i]]
+    assert 1 <= len(moved) <= 6
+    high_water = max(r["attributes"]["updated_at"] for r in before.values())
+    assert all(after[i]["attributes"]["updated_at"] > high_water for i in moved)
+    assert api.ground_truth()["incidents"] == incidents
+
+
+def test_alert_lists_match_ground_truth_after_alert_churn(api, session):
+    api.set_faults(churn_per_page=3, fault_resource="alerts")
+    for number in range(1, 6):
+        get(session, api, "alerts", **ALERT_WALK, **{"page[number]": number})
+    api.set_faults()
+    truth = api.ground_truth()["alerts"]
+    got = fetch_all(session, api, "alerts", **{"page[size]": 100, "sort": "updated_at"})
+    expected = sorted(truth, key=lambda r: r["attributes"]["updated_at"])
+    assert [r["attributes"]["updated_at"] for r in got] == [
+        r["attributes"]["updated_at"] for r in expected
+    ]
+    assert {r["id"] for r in got} == {r["id"] for r in truth}
+
+
+def test_a_change_batch_after_live_alert_updates_keeps_alert_updated_at_rising():
+    dataset = Dataset(DataParams(seed=42, incidents=200))
+    # enough live updates (about 0.5 s apart) to run past the next batch's fixed hour
+    dataset.apply_live_alert_updates(40_000)
+    table = dataset.more.alerts
+    live_high = max(table.updated)
+    assert live_high > batch_time_ms(1)
+    (summary,) = dataset.apply_changes(1)
+    batch = dataset.more.summaries[summary.batch]["alerts"]
+    assert batch["updated"] and batch["created"]
+    rendered = {r["id"]: r for r in dataset.more.iter_records("alerts")}
+    for alert in batch["updated"] + batch["created"]:
+        assert rendered[alert]["attributes"]["updated_at"] > iso_ms(live_high)

@@ -11,21 +11,14 @@ import uuid
 import duckdb
 import pytest
 
+from tests.marts import MARTS
+
 pytestmark = pytest.mark.e2e
 
 psycopg2 = pytest.importorskip("psycopg2")
 
 SERVER = "postgres:postgres@127.0.0.1:5432"  # trust auth on these machines; dlt wants a password
 DEMO = {"ELT__DEMO_API__INCIDENTS": "180", "ELT__DEMO_API__DASHBOARDS": "12"}
-MARTS = [
-    "fct_incidents",
-    "dim_dashboards",
-    "dim_teams",
-    "incident_metrics_daily",
-    "team_incident_summary",
-    "bridge_incident_services",
-    "bridge_incident_teams",
-]
 
 
 def admin_connection():
@@ -66,9 +59,10 @@ def normalise(value):
 
 
 # dlt's load id and scd2 validity times name the load that brought a row into *that*
-# warehouse: bookkeeping that
-# differs between any two loads by design, not data.
-BOOKKEEPING = {"dlt_load_id", "valid_from", "valid_to"}
+# warehouse, and `as_of` is when that warehouse's latest load finished: bookkeeping that
+# differs between any two loads by design, not data. (The flags computed as of that time,
+# such as `is_overdue`, are compared: both loads run on the same day.)
+BOOKKEEPING = {"dlt_load_id", "valid_from", "valid_to", "as_of"}
 
 
 def rows_of(fetch, table: str) -> tuple[list[str], list[tuple]]:

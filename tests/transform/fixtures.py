@@ -491,6 +491,12 @@ def build_raw_warehouse(path: str | Path) -> Path:
         for inc in INCIDENTS:
             insert_incident(con, inc)
         write_incident_deletions(con, DELETION_CHECK_LOAD, INCIDENT_DELETIONS)
+        from tests.transform.fixtures_alerts import write_alert_tables  # (imports this module)
+
+        write_alert_tables(con)
+        from tests.transform.fixtures_follow_ups import write_follow_up_tables  # (imports this)
+
+        write_follow_up_tables(con)
         for dash_id, dlt_id, team, user, name, owner, valid_from, valid_to in DASHBOARDS:
             valid_to_sql = load_ts(valid_to) if valid_to else "null"
             con.execute(

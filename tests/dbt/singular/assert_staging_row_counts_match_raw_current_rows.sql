@@ -24,7 +24,11 @@ expected as (
     select
         'services' as entity,
         count(*) as row_count
-    from {{ source('analytics_api', 'incidents__attributes__services') }} as child_rows
+    from {{ source_or_empty(
+        'analytics_api',
+        'incidents__attributes__services',
+        {'_dlt_root_id': dbt.type_string()},
+    ) }} as child_rows
     where
         exists (
             select 1 as has_parent
@@ -37,7 +41,11 @@ expected as (
     select
         'environments' as entity,
         count(*) as row_count
-    from {{ source('analytics_api', 'incidents__attributes__environments') }} as child_rows
+    from {{ source_or_empty(
+        'analytics_api',
+        'incidents__attributes__environments',
+        {'_dlt_root_id': dbt.type_string()},
+    ) }} as child_rows
     where
         exists (
             select 1 as has_parent
@@ -50,7 +58,11 @@ expected as (
     select
         'groups' as entity,
         count(*) as row_count
-    from {{ source('analytics_api', 'incidents__attributes__groups') }} as child_rows
+    from {{ source_or_empty(
+        'analytics_api',
+        'incidents__attributes__groups',
+        {'_dlt_root_id': dbt.type_string()},
+    ) }} as child_rows
     where
         exists (
             select 1 as has_parent

@@ -1,5 +1,29 @@
 with
 
+catalog_teams as (
+
+    select * from {{ ref('stg_analytics_api__teams') }}
+
+),
+
+team_members as (
+
+    select * from {{ ref('stg_analytics_api__team_members') }}
+
+),
+
+service_owner_teams as (
+
+    select * from {{ ref('stg_analytics_api__service_owner_teams') }}
+
+),
+
+services as (
+
+    select * from {{ ref('stg_analytics_api__services') }}
+
+),
+
 incident_teams as (
 
     select * from {{ ref('int_incident_teams__ranked') }}
@@ -20,6 +44,8 @@ deletion_flags as (
 
 team_ids as (
 
+    select team_id from catalog_teams
+    union
     select team_id from incident_teams
     union
     select team_id from dashboards
@@ -27,7 +53,7 @@ team_ids as (
 
 ),
 
-team_names as (
+incident_team_names as (
 
     select
         team_id,
@@ -66,23 +92,69 @@ dashboard_counts as (
 
 ),
 
+member_counts as (
+
+    select
+        team_id,
+        count(distinct user_id) as member_count
+
+    from team_members
+    group by team_id
+
+),
+
+owned_service_counts as (
+
+    -- Services that exist in the catalog (not deleted) and list the team as an owner.
+    select
+        service_owner_teams.team_id,
+        count(distinct service_owner_teams.service_id) as services_owned_count
+
+    from service_owner_teams
+    inner join services
+        on service_owner_teams.service_id = services.service_id
+    where not services.is_deleted
+    group by service_owner_teams.team_id
+
+),
+
 final as (
 
     select
-        team_ids.team_id,
-        team_names.team_name,
-        team_names.team_slug,
+        cast(team_ids.team_id as {{ dbt.type_string() }}) as team_id,
+        cast(
+            coalesce(catalog_teams.team_name, incident_team_names.team_name)
+            as {{ dbt.type_string() }}
+        ) as team_name,
+        cast(
+            coalesce(catalog_teams.team_slug, incident_team_names.team_slug)
+            as {{ dbt.type_string() }}
+        ) as team_slug,
         coalesce(incident_counts.incident_count, 0) as incident_count,
         coalesce(dashboard_counts.dashboard_count, 0) as dashboard_count,
-        coalesce(dashboard_counts.deleted_dashboard_count, 0) as deleted_dashboard_count
+        coalesce(dashboard_counts.deleted_dashboard_count, 0) as deleted_dashboard_count,
+        catalog_teams.team_id is not null as is_in_catalog,
+        coalesce(catalog_teams.is_deleted, false) as is_deleted,
+        cast(catalog_teams.description as {{ dbt.type_string() }}) as description,
+        cast(catalog_teams.managed_by as {{ dbt.type_string() }}) as managed_by,
+        coalesce(member_counts.member_count, 0) as member_count,
+        coalesce(owned_service_counts.services_owned_count, 0) as services_owned_count,
+        catalog_teams.created_at,
+        catalog_teams.updated_at
 
     from team_ids
-    left join team_names
-        on team_ids.team_id = team_names.team_id
+    left join catalog_teams
+        on team_ids.team_id = catalog_teams.team_id
+    left join incident_team_names
+        on team_ids.team_id = incident_team_names.team_id
     left join incident_counts
         on team_ids.team_id = incident_counts.team_id
     left join dashboard_counts
         on team_ids.team_id = dashboard_counts.team_id
+    left join member_counts
+        on team_ids.team_id = member_counts.team_id
+    left join owned_service_counts
+        on team_ids.team_id = owned_service_counts.team_id
 
 )
 

@@ -2,7 +2,18 @@ with
 
 source as (
 
-    select * from {{ source('analytics_api', 'incidents__attributes__services') }}
+    select * from {{ source_or_empty(
+        'analytics_api',
+        'incidents__attributes__services',
+        {
+            'data__id': dbt.type_string(),
+            'data__attributes__name': dbt.type_string(),
+            'data__attributes__slug': dbt.type_string(),
+            '_dlt_root_id': dbt.type_string(),
+            '_dlt_list_idx': dbt.type_bigint(),
+            '_dlt_id': dbt.type_string(),
+        },
+    ) }}
 
 ),
 

@@ -1,0 +1,127 @@
+with
+
+alerts as (
+
+    select * from {{ ref('stg_analytics_api__alerts') }}
+
+),
+
+alert_urgencies as (
+
+    select * from {{ ref('stg_analytics_api__alert_urgencies') }}
+
+),
+
+alert_sources as (
+
+    select * from {{ ref('stg_analytics_api__alert_sources') }}
+
+),
+
+alert_services as (
+
+    select * from {{ ref('stg_analytics_api__alert_services') }}
+
+),
+
+alert_incidents as (
+
+    select * from {{ ref('int_alert_incidents__flagged') }}
+
+),
+
+source_names as (
+
+    -- Alerts name only their source's type: a name is given when exactly one alert
+    -- source of that type exists upstream.
+    select
+        source_type,
+        max(alert_source_name) as alert_source_name
+
+    from alert_sources
+    where not is_deleted
+    group by source_type
+    having count(*) = 1
+
+),
+
+service_rollup as (
+
+    select
+        alert_id,
+        count(*) as service_count
+
+    from alert_services
+    group by alert_id
+
+),
+
+incident_rollup as (
+
+    select
+        alert_id,
+        count(*) as linked_incident_count,
+        max(case when is_became_incident then incident_id end) as incident_id
+
+    from alert_incidents
+    group by alert_id
+
+),
+
+joined as (
+
+    select
+        alerts.*,
+        source_names.alert_source_name,
+        alert_urgencies.alert_urgency_name as catalog_urgency_name,
+        coalesce(service_rollup.service_count, 0) as service_count,
+        coalesce(incident_rollup.linked_incident_count, 0) as linked_incident_count,
+        incident_rollup.incident_id
+
+    from alerts
+    left join source_names
+        on alerts.source = source_names.source_type
+    left join alert_urgencies
+        on alerts.alert_urgency_id = alert_urgencies.alert_urgency_id
+    left join service_rollup
+        on alerts.alert_id = service_rollup.alert_id
+    left join incident_rollup
+        on alerts.alert_id = incident_rollup.alert_id
+
+),
+
+final as (
+
+    select
+        alert_id,
+        short_id,
+        summary,
+        source,
+        alert_source_name,
+        status,
+        alert_urgency_id,
+        coalesce(catalog_urgency_name, alert_urgency_name) as alert_urgency_name,
+        case noise
+            when 'noise' then true
+            when 'not_noise' then false
+        end as is_noise,
+        is_group_leader_alert,
+        group_leader_alert_id,
+        service_count,
+        linked_incident_count,
+        incident_id,
+        incident_id is not null as became_incident,
+        created_at,
+        updated_at,
+        started_at,
+        cast({{ dbt.date_trunc('day', 'started_at') }} as date) as started_date,
+        ended_at,
+        {{ minutes_between('started_at', 'ended_at') }} as minutes_open,
+        (ended_at is null and coalesce(status, '') <> 'resolved') as is_open,
+        dlt_load_id
+
+    from joined
+
+)
+
+select * from final

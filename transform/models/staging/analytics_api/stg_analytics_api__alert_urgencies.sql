@@ -1,0 +1,55 @@
+with
+
+source as (
+
+    select * from {{ source('analytics_api', 'alert_urgencies') }}
+
+),
+
+versions as (
+
+    select
+        *,
+        row_number() over (
+            partition by id
+            order by _dlt_valid_from desc, _dlt_load_id desc
+        ) as version_recency
+
+    from source
+
+),
+
+latest_versions as (
+
+    select * from versions
+    where version_recency = 1
+
+),
+
+renamed as (
+
+    select
+        id as alert_urgency_id,
+        attributes__name as alert_urgency_name,
+        attributes__description as description,
+        attributes__position as urgency_position,
+        attributes__urgency as urgency_slug,
+        attributes__color as color,
+        {{ to_utc_timestamp('attributes__deleted_at') }} as deleted_at,
+        {{ to_utc_timestamp('attributes__created_at') }} as created_at,
+        {{ to_utc_timestamp('attributes__updated_at') }} as updated_at,
+        {{ to_utc_timestamp('_dlt_valid_from') }} as valid_from,
+        {{ to_utc_timestamp('_dlt_valid_to') }} as valid_to,
+        -- Gone from the full scan (latest version retired) or soft-deleted upstream.
+        (
+            _dlt_valid_to is not null
+            or attributes__deleted_at is not null
+        ) as is_deleted,
+        _dlt_load_id as dlt_load_id,
+        _dlt_id as dlt_id
+
+    from latest_versions
+
+)
+
+select * from renamed
