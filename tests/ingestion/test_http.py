@@ -1,5 +1,5 @@
-"""The HTTP session: the seed's retry policy, rate-limit waits, throttling, the token guard,
-and the one-line messages it fails with."""
+"""The HTTP session: the required retry policy (2 retries, backoff factor 5), rate-limit
+waits, throttling, the token guard, and the one-line messages it fails with."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ def server():
         yield server
 
 
-def test_429_is_retried_with_the_seeds_backoff_factor(server):
+def test_429_is_retried_with_the_required_backoff_factor(server):
     clock = FakeClock()
     server.state.script = [Scripted(429), Scripted(429)]
     response = get(session_for(server, clock), server)
@@ -133,7 +133,7 @@ def test_connection_refused_is_retried_then_named(server):
     session.allowed_origin = ("http", "127.0.0.1:9")
     with pytest.raises(ApiError, match="could not connect"):
         session.get("http://127.0.0.1:9/v1/dashboards")
-    assert session.stats.requests["/v1/dashboards"] == 3  # the seed's 2 retries
+    assert session.stats.requests["/v1/dashboards"] == 3  # the required 2 retries
     assert session.stats.retries == 2
 
 

@@ -1,4 +1,4 @@
-"""The REST API source: the seed's config made valid, paging, auth, record checks."""
+"""The REST API source: the starting config made valid, paging, auth, record checks."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def test_config_validates_on_dlt(settings):
     assert set(source.resources) == {"dashboards", "incidents", "alerts", *FULL_SCAN_COLUMNS}
 
 
-def test_config_keeps_the_seeds_intent(settings):
+def test_config_keeps_the_starting_configs_intent(settings):
     config = build_config(settings, "http://x/v1/", "token", ApiSession("http://x/v1/"))
     assert config["client"]["auth"] == {"type": "bearer", "token": "token"}
     assert config["resource_defaults"]["primary_key"] == "id"
