@@ -112,6 +112,199 @@ select sum(incidents_sla_breached) / nullif(sum(incidents_resolved_with_sla_targ
 from marts.incident_metrics_daily
 """
 
+# --- alerts (`marts.alert_metrics_daily`, `marts.fct_alerts`) -----------------------------
+# Shares over a period are sums of the daily numerators over sums of the daily denominators
+# (never means of daily shares), with the mart's definitions: noise share = noise / classified
+# (unclassified alerts in neither count), became-incident share = became incident / alerts.
+# The daily mart holds alerts with a `started_at` only; `alerts_without_start` says how many
+# of `fct_alerts` that leaves out.
+ALERT_TOTALS = """
+select (select count(*) from marts.fct_alerts)::bigint as alerts_loaded,
+       (select count(*) from marts.fct_alerts where started_at is null)::bigint
+           as alerts_without_start,
+       (select percentile_cont(0.5) within group (order by minutes_open)
+          from marts.fct_alerts where started_at is not null) as median_minutes_open,
+       coalesce(sum(alerts), 0)::bigint as alerts,
+       coalesce(sum(alerts_noise), 0)::bigint as alerts_noise,
+       coalesce(sum(alerts_classified), 0)::bigint as alerts_classified,
+       coalesce(sum(alerts_became_incident), 0)::bigint as alerts_became_incident,
+       coalesce(sum(alerts_open), 0)::bigint as alerts_open,
+       sum(alerts_noise) / nullif(sum(alerts_classified), 0) as noise_share,
+       sum(alerts_became_incident) / nullif(sum(alerts), 0) as became_incident_share,
+       min(date_day) filter (where alerts > 0) as first_day,
+       max(date_day) filter (where alerts > 0) as last_day
+from marts.alert_metrics_daily
+"""
+
+ALERTS_PER_WEEK = """
+select date_trunc('week', date_day)::date as week_start,
+       sum(alerts)::bigint as alerts,
+       sum(alerts_noise)::bigint as noise,
+       sum(alerts_classified - alerts_noise)::bigint as not_noise,
+       sum(alerts - alerts_classified)::bigint as unclassified,
+       sum(alerts_classified)::bigint as classified,
+       sum(alerts_became_incident)::bigint as became_incident,
+       sum(alerts_noise) / nullif(sum(alerts_classified), 0) as noise_share,
+       sum(alerts_became_incident) / nullif(sum(alerts), 0) as became_incident_share
+from marts.alert_metrics_daily
+group by all
+order by week_start
+"""
+
+# Medians cannot be rolled up from the daily medians: they come from the alert fact, over the
+# alerts of the daily mart (with a `started_at`) that have ended (`minutes_open` not null).
+ALERT_MINUTES_OPEN_BY_URGENCY = """
+select coalesce(alert_urgency_id, 'none') as alert_urgency_id,
+       coalesce(max(alert_urgency_name), 'none') as urgency,
+       count(*)::bigint as alerts,
+       count(minutes_open)::bigint as alerts_ended,
+       count(*) filter (where is_open)::bigint as alerts_open,
+       percentile_cont(0.5) within group (order by minutes_open) as median_minutes_open
+from marts.fct_alerts
+where started_at is not null
+group by all
+order by urgency
+"""
+
+TOP_ALERT_SOURCES = """
+select source,
+       sum(alerts)::bigint as alerts,
+       sum(alerts_noise)::bigint as noise,
+       sum(alerts_classified - alerts_noise)::bigint as not_noise,
+       sum(alerts - alerts_classified)::bigint as unclassified,
+       sum(alerts_classified)::bigint as classified,
+       sum(alerts_noise) / nullif(sum(alerts_classified), 0) as noise_share,
+       sum(alerts_became_incident) / nullif(sum(alerts), 0) as became_incident_share
+from marts.alert_metrics_daily
+group by source
+having sum(alerts) > 0
+order by alerts desc, source
+limit ?
+"""
+
+# --- follow-ups and retrospectives (`marts.fct_follow_ups`, `marts.incident_follow_through`)
+# Follow-ups: the countable ones (`is_countable`: not deleted upstream, incident not deleted);
+# open, overdue and done as of the newest completed load (`as_of`), never the clock.
+# Completion rate = done / countable not cancelled (cancelled ones in neither count).
+FOLLOW_UP_TOTALS = """
+select max(as_of) as as_of,
+       count(*) filter (where is_countable)::bigint as follow_ups,
+       count(*) filter (where is_countable and is_open)::bigint as follow_ups_open,
+       count(*) filter (where is_countable and is_overdue)::bigint as follow_ups_overdue,
+       count(*) filter (where is_countable and is_done)::bigint as follow_ups_done,
+       count(*) filter (where is_countable and status = 'cancelled')::bigint
+           as follow_ups_cancelled,
+       count(*) filter (where is_countable and is_done)
+       / nullif(count(*) filter (where is_countable and status is distinct from 'cancelled'), 0)
+           as follow_up_completion_rate,
+       percentile_cont(0.5) within group (order by days_to_complete)
+           filter (where is_countable) as median_days_to_complete
+from marts.fct_follow_ups
+"""
+
+# Retrospectives: countable incidents (`incident_follow_through.is_countable`); retrospective
+# rate = resolved with a retrospective (draft or published) / resolved.
+RETROSPECTIVE_TOTALS = """
+select max(as_of) as as_of,
+       count(*) filter (where is_countable and is_resolved)::bigint as incidents_resolved,
+       count(*) filter (where is_countable and is_resolved and has_retrospective)::bigint
+           as incidents_resolved_with_retrospective,
+       count(*) filter (where is_countable and is_resolved and has_retrospective)
+       / nullif(count(*) filter (where is_countable and is_resolved), 0) as retrospective_rate,
+       count(*) filter (where is_countable and has_retrospective)::bigint as retrospectives,
+       count(*) filter (where is_countable and is_retrospective_published)::bigint
+           as retrospectives_published,
+       count(days_to_published_retrospective) filter (where is_countable)::bigint
+           as resolved_with_published_retrospective,
+       percentile_cont(0.5) within group (order by days_to_published_retrospective)
+           filter (where is_countable) as median_days_to_published_retrospective
+from marts.incident_follow_through
+"""
+
+# Per UTC month of the incident's start, each countable incident once (an incident listing
+# several teams is not counted per team as in `team_incident_summary`, and incidents listing
+# no team are in): the summary marts' definitions of follow-ups (not cancelled, not deleted),
+# completion rate and retrospective rate.
+FOLLOW_THROUGH_PER_MONTH = """
+select date_trunc('month', i.started_date)::date as month_start,
+       count(*)::bigint as incidents,
+       sum(f.follow_ups_total - f.follow_ups_cancelled)::bigint as follow_ups,
+       sum(f.follow_ups_done)::bigint as follow_ups_done,
+       sum(f.follow_ups_done) / nullif(sum(f.follow_ups_total - f.follow_ups_cancelled), 0)
+           as follow_up_completion_rate,
+       count(*) filter (where f.is_resolved)::bigint as incidents_resolved,
+       count(*) filter (where f.is_resolved and f.has_retrospective)::bigint
+           as incidents_resolved_with_retrospective,
+       count(*) filter (where f.is_resolved and f.has_retrospective)
+       / nullif(count(*) filter (where f.is_resolved), 0) as retrospective_rate
+from marts.incident_follow_through as f
+inner join marts.fct_incidents as i on i.incident_id = f.incident_id
+where f.is_countable and i.started_date is not null
+group by all
+order by month_start
+"""
+
+DAYS_TO_RETROSPECTIVE_PER_MONTH = """
+select date_trunc('month', resolved_at)::date as month_start,
+       count(*)::bigint as retrospectives_published,
+       percentile_cont(0.5) within group (order by days_to_published_retrospective)
+           as median_days
+from marts.incident_follow_through
+where is_countable and days_to_published_retrospective is not null and resolved_at is not null
+group by all
+order by month_start
+"""
+
+# Open countable follow-ups per team (service) their incident lists, the most overdue first:
+# an item of an incident listing several teams counts for each; items of incidents that list
+# none are under `no team listed` (`no service listed`).
+OVERDUE_FOLLOW_UPS_BY_TEAM = """
+select b.team_id,
+       coalesce(any_value(t.team_name), any_value(b.team_name),
+                case when b.team_id is null then 'no team listed' else 'team ' || b.team_id end)
+           as team_name,
+       count(*) filter (where f.is_overdue)::bigint as overdue,
+       count(*)::bigint as open
+from marts.fct_follow_ups as f
+left join marts.bridge_incident_teams as b on b.incident_id = f.incident_id
+left join marts.dim_teams as t on t.team_id = b.team_id
+where f.is_countable and f.is_open
+group by b.team_id
+having count(*) filter (where f.is_overdue) > 0
+order by overdue desc, open desc, team_name
+limit ?
+"""
+
+OVERDUE_FOLLOW_UPS_BY_SERVICE = """
+select b.service_id,
+       coalesce(any_value(s.service_name), any_value(b.service_name),
+                case when b.service_id is null then 'no service listed'
+                     else 'service ' || b.service_id end)
+           as service_name,
+       count(*) filter (where f.is_overdue)::bigint as overdue,
+       count(*)::bigint as open
+from marts.fct_follow_ups as f
+left join marts.bridge_incident_services as b on b.incident_id = f.incident_id
+left join marts.dim_services as s on s.service_id = b.service_id
+where f.is_countable and f.is_open
+group by b.service_id
+having count(*) filter (where f.is_overdue) > 0
+order by overdue desc, open desc, service_name
+limit ?
+"""
+
+# The marts each report section reads: a section whose marts are not all built says so.
+ALERT_MARTS = ("alert_metrics_daily", "fct_alerts")
+FOLLOW_UP_MARTS = (
+    "fct_follow_ups",
+    "incident_follow_through",
+    "fct_incidents",
+    "bridge_incident_teams",
+    "bridge_incident_services",
+    "dim_teams",
+    "dim_services",
+)
+
 LAST_RUN = """
 select run_id, started_at, finished_at, status, source, full_refresh,
        rows_by_table, pages_by_resource, cursor_before, cursor_after, error
