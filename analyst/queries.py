@@ -255,43 +255,35 @@ group by all
 order by month_start
 """
 
-# Open countable follow-ups per team (service) their incident lists, the most overdue first:
-# an item of an incident listing several teams counts for each; items of incidents that list
-# none are under `no team listed` (`no service listed`).
-OVERDUE_FOLLOW_UPS_BY_TEAM = """
-select b.team_id,
-       coalesce(any_value(t.team_name), any_value(b.team_name),
-                case when b.team_id is null then 'no team listed' else 'team ' || b.team_id end)
-           as team_name,
+
+def overdue_follow_ups_by(dimension: str, bridge: str, catalog: str) -> str:
+    """Open countable follow-ups per team or service (``dimension``) their incident lists,
+    the most overdue first: an item of an incident listing several counts for each; items of
+    incidents that list none are under `no <dimension> listed`. The name comes from the
+    catalog, else from the incident's listing."""
+    return f"""
+select b.{dimension}_id,
+       coalesce(any_value(d.{dimension}_name), any_value(b.{dimension}_name),
+                case when b.{dimension}_id is null then 'no {dimension} listed'
+                     else '{dimension} ' || b.{dimension}_id end)
+           as {dimension}_name,
        count(*) filter (where f.is_overdue)::bigint as overdue,
        count(*)::bigint as open
 from marts.fct_follow_ups as f
-left join marts.bridge_incident_teams as b on b.incident_id = f.incident_id
-left join marts.dim_teams as t on t.team_id = b.team_id
+left join marts.{bridge} as b on b.incident_id = f.incident_id
+left join marts.{catalog} as d on d.{dimension}_id = b.{dimension}_id
 where f.is_countable and f.is_open
-group by b.team_id
+group by b.{dimension}_id
 having count(*) filter (where f.is_overdue) > 0
-order by overdue desc, open desc, team_name
+order by overdue desc, open desc, {dimension}_name
 limit ?
 """
 
-OVERDUE_FOLLOW_UPS_BY_SERVICE = """
-select b.service_id,
-       coalesce(any_value(s.service_name), any_value(b.service_name),
-                case when b.service_id is null then 'no service listed'
-                     else 'service ' || b.service_id end)
-           as service_name,
-       count(*) filter (where f.is_overdue)::bigint as overdue,
-       count(*)::bigint as open
-from marts.fct_follow_ups as f
-left join marts.bridge_incident_services as b on b.incident_id = f.incident_id
-left join marts.dim_services as s on s.service_id = b.service_id
-where f.is_countable and f.is_open
-group by b.service_id
-having count(*) filter (where f.is_overdue) > 0
-order by overdue desc, open desc, service_name
-limit ?
-"""
+
+OVERDUE_FOLLOW_UPS_BY_TEAM = overdue_follow_ups_by("team", "bridge_incident_teams", "dim_teams")
+OVERDUE_FOLLOW_UPS_BY_SERVICE = overdue_follow_ups_by(
+    "service", "bridge_incident_services", "dim_services"
+)
 
 # The marts each report section reads: a section whose marts are not all built says so.
 ALERT_MARTS = ("alert_metrics_daily", "fct_alerts")

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ingestion.demo_api import run_demo_api
 from ingestion.demo_api.more import DELETED_KEYS
 
 pytestmark = pytest.mark.e2e
@@ -28,20 +27,9 @@ def _parse(ts: str | None) -> datetime | None:
 
 
 @pytest.fixture(scope="module")
-def first_run(demo_elt):
-    """The session's one demo ELT (shared with the other e2e modules: no extra run)."""
-    workspace, result = demo_elt
-    assert result.returncode == 0, result.stderr
-    return workspace
-
-
-@pytest.fixture(scope="module")
-def truth(first_run) -> dict:
+def truth(demo_truth) -> dict:
     """Per alert, the mart columns recomputed from what the API serves."""
-    with run_demo_api(
-        seed=42, incidents=230, dashboards=17, state_dir=str(first_run.demo_state_dir)
-    ) as api:
-        data = api.ground_truth()
+    data = demo_truth
     live_incidents = {record["id"] for record in data["incidents"]}
     urgency_names = {u["id"]: u["attributes"]["name"] for u in data["alert_urgencies"]}
     deleted_urgencies = set(data[DELETED_KEYS["alert_urgencies"]])
@@ -76,8 +64,8 @@ def truth(first_run) -> dict:
 
 
 @pytest.fixture(scope="module")
-def fct(first_run) -> dict[str, dict]:
-    with first_run.connect() as con:
+def fct(demo_run) -> dict[str, dict]:
+    with demo_run.connect() as con:
         cursor = con.execute("select * from marts.fct_alerts")
         names = [column[0] for column in cursor.description]
         return {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
@@ -153,7 +141,7 @@ def test_alert_attributes_match(truth, fct):
         assert fct[alert_id]["minutes_open"] == pytest.approx(a["minutes_open"]), alert_id
 
 
-def test_headline_shares_and_median_match_ground_truth(first_run, truth):
+def test_headline_shares_and_median_match_ground_truth(demo_run, truth):
     alerts = list(truth["alerts"].values())
     started = [a for a in alerts if a["started_date"] is not None]
     classified = [a for a in started if a["is_noise"] is not None]
@@ -162,7 +150,7 @@ def test_headline_shares_and_median_match_ground_truth(first_run, truth):
     expected_median = statistics.median(
         a["minutes_open"] for a in alerts if a["minutes_open"] is not None
     )
-    with first_run.connect() as con:
+    with demo_run.connect() as con:
         noise, became, total = con.execute(
             "select sum(alerts_noise) / sum(alerts_classified), "
             "sum(alerts_became_incident) / sum(alerts), sum(alerts) "
@@ -177,9 +165,9 @@ def test_headline_shares_and_median_match_ground_truth(first_run, truth):
     assert 0 < expected_noise < 1
 
 
-def test_daily_cells_match_ground_truth(first_run, truth):
+def test_daily_cells_match_ground_truth(demo_run, truth):
     cells = _cells(truth["alerts"])
-    with first_run.connect() as con:
+    with demo_run.connect() as con:
         cursor = con.execute("select * from marts.alert_metrics_daily where alerts > 0")
         names = [column[0] for column in cursor.description]
         got = {

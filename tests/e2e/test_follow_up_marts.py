@@ -1,5 +1,5 @@
 """Follow-up, retrospective and catalog marts after a real `just elt` on the demo API, their
-headline figures recomputed in plain Python from the API's ground truth."""
+headline figures recomputed in plain Python from the API's ground demo_truth."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from datetime import UTC, date
 import duckdb
 import pytest
 
-from ingestion.demo_api import run_demo_api
 from ingestion.demo_api.more import DELETED_KEYS
 
 pytestmark = pytest.mark.e2e
@@ -18,23 +17,8 @@ COUNTABLE = {"normal", "normal_sub", "backfilled"}
 
 
 @pytest.fixture(scope="module")
-def elt(demo_elt):
-    workspace, result = demo_elt
-    assert result.returncode == 0, result.stderr
-    return workspace
-
-
-@pytest.fixture(scope="module")
-def truth(elt) -> dict:
-    with run_demo_api(
-        seed=42, incidents=230, dashboards=17, state_dir=str(elt.demo_state_dir)
-    ) as api:
-        return api.ground_truth()
-
-
-@pytest.fixture(scope="module")
-def con(elt):
-    connection = duckdb.connect(str(elt.duckdb_path), read_only=True)
+def con(demo_run):
+    connection = duckdb.connect(str(demo_run.duckdb_path), read_only=True)
     yield connection
     connection.close()
 
@@ -49,8 +33,8 @@ def as_of_day(con) -> date:
     return loaded.astimezone(UTC).date()
 
 
-def test_follow_up_rows_and_status_counts_match_ground_truth(con, truth):
-    expected = Counter(item["attributes"]["status"] for item in truth["action_items"])
+def test_follow_up_rows_and_status_counts_match_ground_truth(con, demo_truth):
+    expected = Counter(item["attributes"]["status"] for item in demo_truth["action_items"])
     got = dict(
         con.execute(
             "select status, count(*) from marts.fct_follow_ups where not is_deleted group by 1"
@@ -58,22 +42,22 @@ def test_follow_up_rows_and_status_counts_match_ground_truth(con, truth):
     )
     assert got == dict(expected)
     assert sum(expected.values()) > 0
-    deleted = set(truth[DELETED_KEYS["action_items"]])
+    deleted = set(demo_truth[DELETED_KEYS["action_items"]])
     live = {
         row[0]
         for row in con.execute(
             "select follow_up_id from marts.fct_follow_ups where not is_deleted"
         ).fetchall()
     }
-    assert live == {item["id"] for item in truth["action_items"]}
+    assert live == {item["id"] for item in demo_truth["action_items"]}
     assert not deleted & live
 
 
-def test_overdue_count_as_of_the_load_matches_ground_truth(con, truth):
+def test_overdue_count_as_of_the_load_matches_ground_truth(con, demo_truth):
     day = as_of_day(con)
     expected = sum(
         1
-        for item in truth["action_items"]
+        for item in demo_truth["action_items"]
         if item["attributes"]["status"] in ("open", "in_progress")
         and item["attributes"].get("due_date")
         and date.fromisoformat(item["attributes"]["due_date"][:10]) < day
@@ -83,14 +67,14 @@ def test_overdue_count_as_of_the_load_matches_ground_truth(con, truth):
     assert scalar(con, "select cast(max(as_of) as date) from marts.fct_follow_ups") == day
 
 
-def test_retrospective_rate_matches_ground_truth(con, truth):
-    deleted = set(truth["deleted_incident_ids"])
+def test_retrospective_rate_matches_ground_truth(con, demo_truth):
+    deleted = set(demo_truth["deleted_incident_ids"])
     with_retrospective = {
-        pm["relationships"]["incident"]["data"]["id"] for pm in truth["post_mortems"]
+        pm["relationships"]["incident"]["data"]["id"] for pm in demo_truth["post_mortems"]
     }
     resolved = [
         incident["id"]
-        for incident in truth["incidents"]
+        for incident in demo_truth["incidents"]
         if incident["attributes"]["kind"] in COUNTABLE
         and incident["attributes"]["resolved_at"] is not None
         and incident["id"] not in deleted
@@ -120,7 +104,7 @@ def test_follow_up_totals_agree_between_marts(con):
         ("dim_users", "user_id", "users"),
     ],
 )
-def test_catalog_dimensions_match_ground_truth(con, truth, mart, key, resource):
+def test_catalog_dimensions_match_ground_truth(con, demo_truth, mart, key, resource):
     in_catalog = "is_in_catalog" if mart != "dim_users" else "true"
     live = {
         row[0]
@@ -128,11 +112,11 @@ def test_catalog_dimensions_match_ground_truth(con, truth, mart, key, resource):
             f"select {key} from marts.{mart} where {in_catalog} and not is_deleted"
         ).fetchall()
     }
-    assert live == {str(record["id"]) for record in truth[resource]}
+    assert live == {str(record["id"]) for record in demo_truth[resource]}
     flagged = {
         row[0] for row in con.execute(f"select {key} from marts.{mart} where is_deleted").fetchall()
     }
-    assert flagged <= {str(i) for i in truth[DELETED_KEYS[resource]]}
+    assert flagged <= {str(i) for i in demo_truth[DELETED_KEYS[resource]]}
 
 
 def test_every_team_and_service_on_an_incident_is_in_the_dimensions(con):
