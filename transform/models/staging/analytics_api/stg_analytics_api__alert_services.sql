@@ -1,45 +1,27 @@
 with
 
-source as (
+list_items as (
 
-    select * from {{ source_or_empty(
-        'analytics_api',
-        'alerts__attributes__services',
-        {
-            'id': dbt.type_string(),
-            'name': dbt.type_string(),
-            'slug': dbt.type_string(),
-            '_dlt_root_id': dbt.type_string(),
-            '_dlt_list_idx': dbt.type_bigint(),
-            '_dlt_id': dbt.type_string(),
-        },
+    {{ dlt_list_items(
+        parent=source('analytics_api', 'alerts'),
+        parent_key='alert_id',
+        items=('analytics_api', 'alerts__attributes__services'),
+        columns=['id', 'name', 'slug'],
     ) }}
-
-),
-
-alerts as (
-
-    select
-        id as alert_id,
-        _dlt_id as alert_dlt_id
-
-    from {{ source('analytics_api', 'alerts') }}
 
 ),
 
 renamed as (
 
     select
-        alerts.alert_id,
-        source.id as service_id,
-        source.name as service_name,
-        source.slug as service_slug,
-        source._dlt_list_idx as list_index,
-        source._dlt_id as dlt_id
+        alert_id,
+        id as service_id,
+        name as service_name,
+        slug as service_slug,
+        _dlt_list_idx as list_index,
+        _dlt_id as dlt_id
 
-    from source
-    inner join alerts
-        on source._dlt_root_id = alerts.alert_dlt_id
+    from list_items
 
 )
 

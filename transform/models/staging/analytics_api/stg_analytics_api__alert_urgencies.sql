@@ -1,28 +1,8 @@
 with
 
-source as (
+latest_alert_urgencies as (
 
-    select * from {{ source('analytics_api', 'alert_urgencies') }}
-
-),
-
-versions as (
-
-    select
-        *,
-        row_number() over (
-            partition by id
-            order by _dlt_valid_from desc, _dlt_load_id desc
-        ) as version_recency
-
-    from source
-
-),
-
-latest_versions as (
-
-    select * from versions
-    where version_recency = 1
+    {{ latest_scd2_version(source('analytics_api', 'alert_urgencies')) }}
 
 ),
 
@@ -36,19 +16,10 @@ renamed as (
         attributes__urgency as urgency_slug,
         attributes__color as color,
         {{ to_utc_timestamp('attributes__deleted_at') }} as deleted_at,
-        {{ to_utc_timestamp('attributes__created_at') }} as created_at,
-        {{ to_utc_timestamp('attributes__updated_at') }} as updated_at,
-        {{ to_utc_timestamp('_dlt_valid_from') }} as valid_from,
-        {{ to_utc_timestamp('_dlt_valid_to') }} as valid_to,
-        -- Gone from the full scan (latest version retired) or soft-deleted upstream.
-        (
-            _dlt_valid_to is not null
-            or attributes__deleted_at is not null
-        ) as is_deleted,
-        _dlt_load_id as dlt_load_id,
-        _dlt_id as dlt_id
+        -- Deleted: gone from the full scan (latest version retired) or soft-deleted upstream.
+        {{ scd2_columns(also_deleted_when='attributes__deleted_at is not null') }}
 
-    from latest_versions
+    from latest_alert_urgencies
 
 )
 

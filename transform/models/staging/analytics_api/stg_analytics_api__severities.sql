@@ -1,28 +1,8 @@
 with
 
-source as (
+latest_severities as (
 
-    select * from {{ source('analytics_api', 'severities') }}
-
-),
-
-versions as (
-
-    select
-        *,
-        row_number() over (
-            partition by id
-            order by _dlt_valid_from desc, _dlt_load_id desc
-        ) as version_recency
-
-    from source
-
-),
-
-latest_versions as (
-
-    select * from versions
-    where version_recency = 1
+    {{ latest_scd2_version(source('analytics_api', 'severities')) }}
 
 ),
 
@@ -36,15 +16,9 @@ renamed as (
         attributes__severity as severity_level,
         attributes__color as color,
         attributes__position as position,
-        {{ to_utc_timestamp('attributes__created_at') }} as created_at,
-        {{ to_utc_timestamp('attributes__updated_at') }} as updated_at,
-        {{ to_utc_timestamp('_dlt_valid_from') }} as valid_from,
-        {{ to_utc_timestamp('_dlt_valid_to') }} as valid_to,
-        _dlt_valid_to is not null as is_deleted,
-        _dlt_load_id as dlt_load_id,
-        _dlt_id as dlt_id
+        {{ scd2_columns() }}
 
-    from latest_versions
+    from latest_severities
 
 )
 
