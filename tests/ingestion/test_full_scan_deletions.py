@@ -22,6 +22,9 @@ GROUPS = {
     "post_mortems": ("post_mortems",),
     "catalogs": tuple(CATALOGS),
 }
+# the module's runs happen once, on one worker
+pytestmark = pytest.mark.xdist_group("full_scan_deletions")
+
 # at seed 11 two batches delete 3 action items, 1 retrospective and a team added by the first
 BATCHES = 2
 
