@@ -32,7 +32,8 @@ BASE_URL = "SOURCES__ANALYTICS_API__BASE_URL"
 
 # Columns that record *when/which load* produced a row rather than what the API said: they
 # change on every load by design (dlt's load id, the scd2 validity window).
-LINEAGE_COLUMNS = frozenset({"dlt_load_id", "dlt_id", "valid_from", "valid_to"})
+# dlt lineage, and `as_of` (when the warehouse's newest load finished): they name loads
+LINEAGE_COLUMNS = frozenset({"dlt_load_id", "dlt_id", "valid_from", "valid_to", "as_of"})
 
 
 # --------------------------------------------------------------------------------- results
