@@ -298,8 +298,7 @@ FOLLOW_UP_MARTS = (
 )
 
 LAST_RUN = """
-select run_id, started_at, finished_at, status, source, full_refresh,
-       rows_by_table, pages_by_resource, cursor_before, cursor_after, error
+select *
 from ops.elt_runs
 {where}
 order by finished_at desc nulls last, started_at desc

@@ -16,6 +16,7 @@ from typing import Any
 from analyst import freshness, queries
 from analyst.warehouse import WarehouseUnavailable, connect_read_only
 from ingestion.arguments import ArgumentParser
+from ingestion.summary import NO_CHANGES
 
 
 @dataclass
@@ -79,6 +80,11 @@ def _run_section(status: Status, now: dt.datetime) -> list[str]:
             f"Last successful run  finished {when(run.get('finished_at'), now)}",
             f"                     run {run['run_id']}, {run.get('source')}{refresh}{took}",
         ]
+        if run.get("build") == NO_CHANGES:
+            lines.append(
+                "                     no changes: raw and the dbt project as the last build"
+                " left them, so dbt did not run"
+            )
     newest = status.newest_run
     if newest and (run is None or newest["run_id"] != run["run_id"]):
         error = str(newest.get("error") or "").splitlines()

@@ -18,6 +18,7 @@ import dlt
 
 from ingestion.api_endpoint import api_endpoint, retry_policy
 from ingestion.build import build
+from ingestion.changes import dbt_fingerprint, raw_digest
 from ingestion.cursors import incremental_cursors, rewind_cursors
 from ingestion.deletions import DeletionCheck, check_due, last_checked, read_known
 from ingestion.errors import TransformError, explain
@@ -30,11 +31,13 @@ from ingestion.runs import (
     Ledger,
     WarehouseLockedError,
     elt_lock,
+    ensure_ledger,
+    last_published,
     wait_for_warehouse,
 )
 from ingestion.settings import SOURCE_NAME, Settings
 from ingestion.source import Backfill, analytics_api_source, deletion_listing_params
-from ingestion.summary import RunSummary, StepTimer, per_resource
+from ingestion.summary import NO_CHANGES, RunSummary, StepTimer, per_resource
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,9 @@ def _run_recorded(
             "pages": summary.pages,
             "cursor_after": summary.cursors_after,
             "deletions": summary.deletions,
-        },
+            "build": summary.build,
+        }
+        | summary.fingerprints,
     )
     return summary
 
@@ -130,10 +135,15 @@ def _run_steps(settings: Settings, pipeline: dlt.Pipeline, options: RunOptions) 
             loader_file_format(settings),
             settings.normalize_workers,
         )
-    with timer.step("dbt"):  # a failed model or data test raises TransformError: no publish
-        dbt_results = build(pipeline, settings, full_refresh=options.full_refresh)
-    with timer.step("publish"), pipeline.sql_client() as client:
-        publish(client)
+    with timer.step("compare"):
+        fingerprints = current_fingerprints(pipeline, settings)
+        unchanged = not options.full_refresh and fingerprints == published_fingerprints(pipeline)
+    dbt_results: list[dict[str, Any]] = []
+    if not unchanged:
+        with timer.step("dbt"):  # a failed model or data test raises TransformError: no publish
+            dbt_results = build(pipeline, settings, full_refresh=options.full_refresh)
+        with timer.step("publish"), pipeline.sql_client() as client:
+            publish(client)
     pages = per_resource(session.stats.requests)
     return RunSummary(
         base_url=base_url,
@@ -148,7 +158,29 @@ def _run_steps(settings: Settings, pipeline: dlt.Pipeline, options: RunOptions) 
         cursors_before=cursors_before,
         cursors_after=incremental_cursors(pipeline),
         deletions=deletion_check.summary() if deletion_check else {},
+        build=NO_CHANGES if unchanged else "built",
+        fingerprints=fingerprints,
     )
+
+
+def current_fingerprints(pipeline: dlt.Pipeline, settings: Settings) -> dict[str, str]:
+    """Raw's digest and the dbt project's fingerprint now (`ingestion.changes`); empty on
+    PostgreSQL, where the digest's row hash is not available, so every run builds there."""
+    if not settings.on_duckdb:
+        return {}
+    with pipeline.sql_client() as client:
+        digest = raw_digest(client)
+    return {"raw_digest": digest, "dbt_fingerprint": dbt_fingerprint(settings.target)}
+
+
+def published_fingerprints(pipeline: dlt.Pipeline) -> dict[str, str] | None:
+    """The fingerprints recorded by the last run that published, or None before it."""
+    with pipeline.sql_client() as client:
+        ensure_ledger(client)
+        digest, fingerprint = last_published(client)
+    if digest is None:
+        return None
+    return {"raw_digest": digest, "dbt_fingerprint": fingerprint}
 
 
 def plan_deletion_check(

@@ -96,13 +96,14 @@ def record_run(sql_client, run: dict[str, Any]) -> None:
     """
     columns = (
         "run_id, started_at, finished_at, status, source, full_refresh, rows_by_table,"
-        " pages_by_resource, cursor_before, cursor_after, error, deletions"
+        " pages_by_resource, cursor_before, cursor_after, error, deletions, build,"
+        " raw_digest, dbt_fingerprint"
     )
     updated = [c.strip() for c in columns.split(",")[2:]]
     assignments = ", ".join(f"{c} = excluded.{c}" for c in updated)
     sql_client.execute_sql(
         f"insert into {LEDGER_TABLE} ({columns})"
-        " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
         f" on conflict (run_id) do update set {assignments}",
         run["run_id"],
         _moment(run["started_at"]),
@@ -116,14 +117,39 @@ def record_run(sql_client, run: dict[str, Any]) -> None:
         json.dumps(run.get("cursor_after")),
         run.get("error"),
         json.dumps(run.get("deletions") or {}, sort_keys=True),
+        run.get("build"),
+        run.get("raw_digest"),
+        run.get("dbt_fingerprint"),
     )
 
 
 def ensure_ledger(sql_client) -> None:
     sql_client.execute_sql(f"create schema if not exists {LEDGER_SCHEMA}")
     sql_client.execute_sql(f"create table if not exists {LEDGER_TABLE} ({LEDGER_COLUMNS})")
-    # added after the first release: ledgers created earlier gain the column in place
-    sql_client.execute_sql(f"alter table {LEDGER_TABLE} add column if not exists deletions varchar")
+    # added after the first release: ledgers created earlier gain the columns in place
+    for column in ADDED_COLUMNS:
+        sql_client.execute_sql(f"alter table {LEDGER_TABLE} add column if not exists {column}")
+
+
+# `build`: "built", or "no changes" when raw and the dbt project were as the last published
+# build left them (`ingestion.changes`), whose fingerprints a successful run records
+ADDED_COLUMNS = (
+    "deletions varchar",
+    "build varchar",
+    "raw_digest varchar",
+    "dbt_fingerprint varchar",
+)
+
+
+def last_published(sql_client) -> tuple[str | None, str | None]:
+    """The raw digest and dbt fingerprint of the newest run that published (or found
+    nothing to publish), or (None, None) before the first."""
+    rows = sql_client.execute_sql(
+        f"select raw_digest, dbt_fingerprint from {LEDGER_TABLE}"
+        " where status = 'success' and raw_digest is not null"
+        " order by finished_at desc limit 1"
+    )
+    return (rows[0][0], rows[0][1]) if rows else (None, None)
 
 
 def _moment(value: Any) -> datetime | None:

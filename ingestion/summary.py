@@ -15,6 +15,8 @@ from typing import Any
 
 from ingestion.deletions import RESOURCE as DELETIONS
 
+NO_CHANGES = "no changes"
+
 
 @dataclass
 class StepTimer:
@@ -45,6 +47,9 @@ class RunSummary:
     cursors_before: dict[str, Any] = field(default_factory=dict)
     cursors_after: dict[str, Any] = field(default_factory=dict)
     deletions: dict[str, Any] = field(default_factory=dict)
+    # "built", or "no changes": raw and the dbt project as the last published build left them
+    build: str = "built"
+    fingerprints: dict[str, str] = field(default_factory=dict)
 
     @property
     def models_built(self) -> int:
@@ -99,9 +104,12 @@ class RunSummary:
             f"  http         {sum(self.pages.values())} requests, {self.http['retries']} retries,"
             f" {self.http['rate_limited']} rate-limited (429)"
         )
-        lines.append(
-            f"  dbt          {self.models_built} models built, {self.tests_passed} tests passed"
-        )
+        if self.build == NO_CHANGES:
+            lines.append("  dbt          no changes since the last published build: not run")
+        else:
+            lines.append(
+                f"  dbt          {self.models_built} models built, {self.tests_passed} tests passed"
+            )
         lines.append(f"  deletions    {describe_deletions(self.deletions)}")
         for table, columns in sorted(self.new_columns.items()):
             lines.append(f"  new columns  {table}: {', '.join(columns)}")

@@ -70,19 +70,23 @@ joined as (
 
 final as (
 
+    -- Text columns are cast to the warehouse's string type (`text` on PostgreSQL,
+    -- where staging yields `varchar`): `fct_incidents` is created with its contract's
+    -- `text` columns, and an incremental run's new rows must have the same types or
+    -- `on_schema_change: fail` stops it.
     select
-        incident_id,
+        cast(incident_id as {{ dbt.type_string() }}) as incident_id,
         sequential_id,
-        title,
-        slug,
-        kind,
-        status,
+        cast(title as {{ dbt.type_string() }}) as title,
+        cast(slug as {{ dbt.type_string() }}) as slug,
+        cast(kind as {{ dbt.type_string() }}) as kind,
+        cast(status as {{ dbt.type_string() }}) as status,
         is_private,
-        severity_id,
-        severity_level,
-        severity_name,
-        primary_team_id,
-        primary_team_name,
+        cast(severity_id as {{ dbt.type_string() }}) as severity_id,
+        cast(severity_level as {{ dbt.type_string() }}) as severity_level,
+        cast(severity_name as {{ dbt.type_string() }}) as severity_name,
+        cast(primary_team_id as {{ dbt.type_string() }}) as primary_team_id,
+        cast(primary_team_name as {{ dbt.type_string() }}) as primary_team_name,
         team_count,
         service_count,
         created_at,
@@ -109,7 +113,7 @@ final as (
             when minutes_to_resolve is null or sla_target_minutes is null then null
             else minutes_to_resolve > sla_target_minutes
         end as is_sla_breached,
-        dlt_load_id
+        cast(dlt_load_id as {{ dbt.type_string() }}) as dlt_load_id
 
     from joined
 

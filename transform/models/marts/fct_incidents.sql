@@ -105,54 +105,6 @@ incidents as (
             or changed_deletions.incident_id is not null
     {% endif %}
 
-),
-
-final as (
-
-    -- Text columns are cast to the warehouse's string type (`text` on PostgreSQL,
-    -- where staging yields `varchar`): with the enforced contract the table is
-    -- created with the declared `text` columns, and an incremental run's new rows
-    -- must have the same types or `on_schema_change: fail` stops it.
-    select
-        cast(incident_id as {{ dbt.type_string() }}) as incident_id,
-        sequential_id,
-        cast(title as {{ dbt.type_string() }}) as title,
-        cast(slug as {{ dbt.type_string() }}) as slug,
-        cast(kind as {{ dbt.type_string() }}) as kind,
-        cast(status as {{ dbt.type_string() }}) as status,
-        is_private,
-        cast(severity_id as {{ dbt.type_string() }}) as severity_id,
-        cast(severity_level as {{ dbt.type_string() }}) as severity_level,
-        cast(severity_name as {{ dbt.type_string() }}) as severity_name,
-        cast(primary_team_id as {{ dbt.type_string() }}) as primary_team_id,
-        cast(primary_team_name as {{ dbt.type_string() }}) as primary_team_name,
-        team_count,
-        service_count,
-        created_at,
-        updated_at,
-        started_at,
-        started_date,
-        detected_at,
-        acknowledged_at,
-        mitigated_at,
-        resolved_at,
-        closed_at,
-        cancelled_at,
-        minutes_to_detect,
-        minutes_to_acknowledge,
-        minutes_to_mitigate,
-        minutes_to_resolve,
-        is_resolved,
-        is_open,
-        is_countable,
-        is_deleted,
-        deleted_found_at,
-        sla_target_minutes,
-        is_sla_breached,
-        cast(dlt_load_id as {{ dbt.type_string() }}) as dlt_load_id
-
-    from incidents
-
 )
 
-select * from final
+select * from incidents

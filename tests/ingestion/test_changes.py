@@ -1,0 +1,137 @@
+"""Fingerprints that decide whether a run has anything new to build (`ingestion.changes`)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingestion.changes import DBT_INPUTS, dbt_fingerprint, raw_digest
+from tests.workspace import REPO_ROOT
+
+
+class Client:
+    """The one method of dlt's SQL client that `raw_digest` uses, over a DuckDB connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def execute_sql(self, sql: str) -> list[tuple]:
+        return self.con.execute(sql).fetchall()
+
+
+@pytest.fixture
+def raw() -> Client:
+    """A raw dataset as dlt leaves it: a root table, a child table, an scd2 table, dlt's own."""
+    con = duckdb.connect()
+    con.execute("create schema raw")
+    con.execute(
+        "create table raw.incidents as select * from (values"
+        " ('a', 'open', 'load1', 'row-a'), ('b', 'closed', 'load1', 'row-b'))"
+        " as t(id, status, _dlt_load_id, _dlt_id)"
+    )
+    con.execute(
+        "create table raw.incidents__teams as select * from (values"
+        " ('team-1', 0, 'row-a', 'child-1'), ('team-2', 0, 'row-b', 'child-2'))"
+        " as t(value, _dlt_list_idx, _dlt_parent_id, _dlt_id)"
+    )
+    con.execute(
+        "create table raw.teams as select * from (values"
+        " ('t1', 'Core', timestamp '2026-01-01', null::timestamp, 'load1', 'h1'))"
+        " as t(id, name, _dlt_valid_from, _dlt_valid_to, _dlt_load_id, _dlt_id)"
+    )
+    con.execute("create table raw._dlt_loads as select 'load1' as load_id, 0 as status")
+    return Client(con)
+
+
+def test_the_same_records_loaded_again_digest_the_same(raw):
+    before = raw_digest(raw)
+    # a re-read: same content under a new load id and new random row keys
+    raw.con.execute("update raw.incidents set _dlt_load_id = 'load2', _dlt_id = _dlt_id || '-2'")
+    raw.con.execute("update raw.incidents__teams set _dlt_parent_id = _dlt_parent_id || '-2'")
+    raw.con.execute("insert into raw._dlt_loads values ('load2', 0)")
+    assert raw_digest(raw) == before
+
+
+def test_a_changed_value_changes_the_digest(raw):
+    before = raw_digest(raw)
+    raw.con.execute("update raw.incidents set status = 'closed' where id = 'a'")
+    assert raw_digest(raw) != before
+
+
+def test_a_changed_list_item_changes_the_digest(raw):
+    before = raw_digest(raw)
+    raw.con.execute("update raw.incidents__teams set value = 'team-3' where value = 'team-2'")
+    assert raw_digest(raw) != before
+
+
+def test_a_new_row_changes_the_digest(raw):
+    before = raw_digest(raw)
+    raw.con.execute("insert into raw.incidents values ('c', 'open', 'load2', 'row-c')")
+    assert raw_digest(raw) != before
+
+
+def test_a_duplicated_row_changes_the_digest(raw):
+    before = raw_digest(raw)
+    raw.con.execute("insert into raw.incidents select * from raw.incidents where id = 'a'")
+    assert raw_digest(raw) != before
+
+
+def test_a_removed_row_changes_the_digest(raw):
+    before = raw_digest(raw)
+    raw.con.execute("delete from raw.incidents__teams where value = 'team-1'")
+    assert raw_digest(raw) != before
+
+
+def test_an_scd2_retirement_changes_the_digest(raw):
+    before = raw_digest(raw)
+    raw.con.execute("update raw.teams set _dlt_valid_to = timestamp '2026-02-01'")
+    assert raw_digest(raw) != before
+
+
+def test_a_new_raw_table_changes_the_digest(raw):
+    before = raw_digest(raw)
+    raw.con.execute("create table raw.alerts as select 'x' as id")
+    assert raw_digest(raw) != before
+
+
+@pytest.fixture
+def dbt_project(tmp_path) -> Path:
+    """A copy of every file dbt reads, to edit without touching the repository."""
+    for name in DBT_INPUTS:
+        source = REPO_ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / name)
+        else:
+            shutil.copy(source, tmp_path / name)
+    return tmp_path
+
+
+def test_the_dbt_fingerprint_is_the_same_for_the_same_files(dbt_project):
+    assert dbt_fingerprint("duckdb", dbt_project) == dbt_fingerprint("duckdb", REPO_ROOT)
+
+
+def test_a_model_edit_changes_the_dbt_fingerprint(dbt_project):
+    before = dbt_fingerprint("duckdb", dbt_project)
+    model = dbt_project / "transform/models/marts/fct_incidents.sql"
+    model.write_text(model.read_text() + "\n-- edited\n")
+    assert dbt_fingerprint("duckdb", dbt_project) != before
+
+
+def test_a_seed_edit_changes_the_dbt_fingerprint(dbt_project):
+    before = dbt_fingerprint("duckdb", dbt_project)
+    seed = next((dbt_project / "transform/seeds").glob("*.csv"))
+    seed.write_text(seed.read_text().replace("1", "2", 1))
+    assert dbt_fingerprint("duckdb", dbt_project) != before
+
+
+def test_a_new_data_test_changes_the_dbt_fingerprint(dbt_project):
+    before = dbt_fingerprint("duckdb", dbt_project)
+    (dbt_project / "tests/dbt/singular/assert_nothing.sql").write_text("select 1 where false\n")
+    assert dbt_fingerprint("duckdb", dbt_project) != before
+
+
+def test_another_target_changes_the_dbt_fingerprint(dbt_project):
+    assert dbt_fingerprint("postgres", dbt_project) != dbt_fingerprint("duckdb", dbt_project)
