@@ -16,9 +16,18 @@ def demo_elt(tmp_path_factory) -> tuple[Workspace, subprocess.CompletedProcess]:
     return workspace, workspace.just("elt", **DEMO_SIZE)
 
 
+# Session fixtures that cost a whole ELT or dbt build: every test that reads one runs on the
+# same xdist worker, so the fixture is built once per session, not once per worker.
+SHARED_FIXTURE_GROUPS = {
+    "demo_elt": "demo_elt",
+    "built_warehouse": "dbt_fixture_warehouse",
+}
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep `@pytest.mark.xdist_group` tests on one worker under `--dist loadgroup`.
+    """Keep `@pytest.mark.xdist_group` tests on one worker under `--dist loadgroup`, and
+    group the readers of each expensive session fixture (`SHARED_FIXTURE_GROUPS`).
 
     xdist tells its scheduler a test's group by appending `@<group>` to the node id on the
     worker, by assigning `item._nodeid`; pytest 9.2 keeps node ids structured (`item._id`)
@@ -28,6 +37,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """
     if not getattr(config.option, "loadgroup", False):
         return
+    for item in items:
+        if not any(item.iter_markers("xdist_group")):
+            for fixture, group in SHARED_FIXTURE_GROUPS.items():
+                if fixture in getattr(item, "fixturenames", ()):
+                    item.add_marker(pytest.mark.xdist_group(group))
+                    break
     for item in items:
         names = {
             str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))

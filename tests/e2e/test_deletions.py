@@ -17,7 +17,8 @@ import pytest
 from ingestion.demo_api import run_demo_api
 from tests.workspace import DEMO_SIZE, REPO_ROOT, Workspace
 
-pytestmark = pytest.mark.e2e
+# one xdist worker runs this module, so its module fixture (whole ELT runs) runs once
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("deletions")]
 
 COUNTABLE = {"normal", "normal_sub", "backfilled"}
 

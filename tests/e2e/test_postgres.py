@@ -13,7 +13,8 @@ import pytest
 
 from tests.marts import MARTS
 
-pytestmark = pytest.mark.e2e
+# one xdist worker runs this module, so its module fixture (whole ELT runs) runs once
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("postgres")]
 
 psycopg2 = pytest.importorskip("psycopg2")
 

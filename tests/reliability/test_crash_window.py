@@ -19,7 +19,8 @@ from ingestion.demo_api import run_demo_api
 from tests.reliability.scenarios import workspace
 from tests.workspace import REPO_ROOT
 
-pytestmark = pytest.mark.e2e
+# one xdist worker runs this module, so its module fixture (whole ELT runs) runs once
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("crash_window")]
 
 CRASH_STATE = textwrap.dedent(
     """

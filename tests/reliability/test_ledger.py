@@ -9,7 +9,8 @@ import pytest
 from ingestion.demo_api import run_demo_api
 from tests.reliability.scenarios import DEMO, HEALTHY, kill_tree, wait_for, workspace
 
-pytestmark = pytest.mark.e2e
+# one xdist worker runs this module, so its module fixture (whole ELT runs) runs once
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("ledger")]
 
 
 @pytest.fixture(scope="module")
