@@ -325,9 +325,10 @@ class Workspace:
 def checksum(con, table: str, skip_lineage: bool) -> str:
     """md5 over the table's rows in a stable order.
 
-    With `skip_lineage`, dlt lineage columns are left out, and so are the rows of incidents
-    deleted upstream: what the API still has, which a full refresh (that can no longer
-    load the deleted ones) must reproduce exactly.
+    With `skip_lineage`, dlt lineage columns are left out, and so are the rows that name an
+    incident other than a live one (deleted upstream, or never loaded): what the API still
+    has, which a full refresh (that can no longer load the deleted ones) must reproduce
+    exactly. Rows that name no incident (an alert that became none) are kept.
     """
     schema, name = table.split(".")
     columns = [
@@ -341,9 +342,11 @@ def checksum(con, table: str, skip_lineage: bool) -> str:
     select = ", ".join(f'"{c}"' for c in columns)
     where = ""
     if skip_lineage and "incident_id" in columns:
+        # not `not in (deleted ids)`: a NULL incident_id would make that NULL, dropping
+        # every alert that became no incident whenever some incident is deleted
         where = (
-            " where incident_id not in"
-            " (select incident_id from marts.fct_incidents where is_deleted)"
+            " where incident_id is null or incident_id in"
+            " (select incident_id from marts.fct_incidents where not is_deleted)"
         )
     sql = (
         f"select count(*), md5(coalesce(string_agg(r, chr(10) order by r), ''))"
