@@ -97,6 +97,9 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             incremental_ws, incremental_scale = ws, scale
     if incremental_ws is not None and not args.skip_incremental:
         full = next(s for s in results["full_load"] if s["scale"] == incremental_scale)
+        results["unchanged"] = scenarios.unchanged(
+            incremental_ws, incremental_scale, full, args.repeat
+        )
         results["incremental"] = scenarios.incremental(
             incremental_ws, incremental_scale, full, args.repeat
         )

@@ -87,6 +87,7 @@ class EltRun:
     requests: dict[str, dict[str, int]] = field(default_factory=dict)
     models_built: int = 0
     tests_passed: int = 0
+    build: str | None = None  # "built", or "no changes" (dbt and publish skipped)
     error: str | None = None
 
     @property
@@ -129,6 +130,7 @@ def _elt_result(label: str, proc: ProcessRun, summary_path: Path) -> EltRun:
     run.requests = summary.get("requests", {})
     run.models_built = int(summary.get("models_built", 0))
     run.tests_passed = int(summary.get("tests_passed", 0))
+    run.build = summary.get("build")
     return run
 
 

@@ -24,6 +24,7 @@ from bench.measure import (
     RATE_429_SHARE,
     RATE_SHARE,
     TRANSFORM_VS_BARE,
+    UNCHANGED_WALL,
     Target,
     ratio,
 )
@@ -85,6 +86,13 @@ def add_verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
         check(f"{name}: transform / bare dbt", scale["transform_vs_bare"], TRANSFORM_VS_BARE)
         if name == "large":
             check("large: peak RSS pipeline MiB", scale["peak_rss_mib"]["pipeline"], LARGE_PEAK_RSS)
+    quiet = results.get("unchanged")
+    if quiet and quiet["scale"] in UNCHANGED_WALL:
+        check(
+            f"nothing changed: {quiet['scale']} wall s",
+            quiet["wall_s"],
+            UNCHANGED_WALL[quiet["scale"]],
+        )
     inc = results.get("incremental")
     if inc:
         for resource, fig in inc["resources"].items():
@@ -243,6 +251,26 @@ def request_rows(scales: list[dict[str, Any]]) -> list[list[str]]:
     return rows
 
 
+def unchanged_rows(quiet: dict[str, Any]) -> list[list[str]]:
+    target = UNCHANGED_WALL.get(quiet["scale"])
+    wall = quiet["wall_s"]
+    rows = [[f"Nothing changed (after {quiet['scale']} full load)", "value", "target"]]
+    rows.append(["  dbt", ", ".join(str(b) for b in quiet["builds"]), "no changes: not run"])
+    rows.append(["  requests", fmt(quiet["requests"]), "(info)"])
+    for step in ("extract", "normalize", "load", "compare", "dbt", "publish"):
+        rows.append([f"  {step} s", fmt(quiet["seconds"].get(step)), ""])
+    rows += [
+        [
+            "  total wall s",
+            f"{fmt(wall)} {target.verdict(wall)}" if target else fmt(wall),
+            target.label if target else "(info)",
+        ],
+        ["  wall / full load wall", fmt(quiet["wall_vs_full"], "", 2), "(info)"],
+        ["  repeats (median of) / succeeded", f"{quiet['repeats']} / {fmt(quiet['ok'])}", ""],
+    ]
+    return rows
+
+
 def incremental_rows(inc: dict[str, Any]) -> list[list[str]]:
     rows = [[f"Incremental (after {inc['scale']} full load)", "value", "target"]]
     batch = inc["batches"][0] if inc["batches"] else {}
@@ -355,6 +383,8 @@ def render(results: dict[str, Any]) -> str:
         parts.append(render_table(full_load_rows(results["full_load"])))
         if any(s.get("requests") for s in results["full_load"]):
             parts.append(render_table(request_rows(results["full_load"])))
+    if results.get("unchanged"):
+        parts.append(render_table(unchanged_rows(results["unchanged"])))
     if results.get("incremental"):
         parts.append(render_table(incremental_rows(results["incremental"])))
     by_dialect = results.get("rate_limited_by_dialect") or {}
@@ -365,6 +395,7 @@ def render(results: dict[str, Any]) -> str:
         parts.append(render_table(rate_limited_rows(results["rate_limited"])))
     errors = [e for s in results.get("full_load", []) for e in s["errors"]]
     errors += (results.get("incremental") or {}).get("errors", [])
+    errors += (results.get("unchanged") or {}).get("errors", [])
     if (results.get("rate_limited") or {}).get("error"):
         errors.append(results["rate_limited"]["error"])
     if errors:

@@ -195,6 +195,36 @@ def requests_per_resource(
     }
 
 
+def unchanged(
+    ws: Workspace, scale: str, full: dict[str, Any], repeat: int | None
+) -> dict[str, Any]:
+    """ELT again on the same warehouse with nothing changed upstream (an hour of quiet)."""
+    incidents, dashboards = SCALES[scale]
+    env = elt_env(ws, incidents=incidents, dashboards=dashboards)
+
+    def once(i: int):
+        _log(f"{scale}: nothing changed, ELT #{i + 1}")
+        run = run_elt(ws, env, f"unchanged-{i}")
+        _log(f"{scale}: unchanged {'ok' if run.ok else 'FAILED'} in {run.wall_s:.1f}s")
+        return run
+
+    runs = repeated(once, lambda r: r.wall_s, repeat)
+    ok_runs = [r for r in runs if r.ok]
+    wall = median(r.wall_s for r in runs)
+    return {
+        "scale": scale,
+        "repeats": len(runs),
+        "ok": len(ok_runs) == len(runs),
+        "errors": [r.error for r in runs if r.error],
+        "builds": [r.build for r in runs],
+        "requests": median(sum(r.pages.values()) for r in ok_runs),
+        "seconds": median_of_dicts([r.seconds for r in ok_runs]),
+        "wall_s": wall,
+        "wall_vs_full": ratio(wall, full.get("wall_s")),
+        "runs": [asdict(r) for r in runs],
+    }
+
+
 def incremental(
     ws: Workspace, scale: str, full: dict[str, Any], repeat: int | None
 ) -> dict[str, Any]:

@@ -195,3 +195,8 @@ def test_bench_quick_writes_results(tmp_path: Path) -> None:
     assert "Full load requests per resource" in out.stdout
     assert "  alerts" in out.stdout
     assert {c["verdict"] for c in results["checks"]} <= {"PASS", "MISS", "n/a"}
+    # a second run with nothing changed upstream reads the API and skips dbt
+    assert set(results["unchanged"]["builds"]) == {"no changes"}
+    assert results["unchanged"]["requests"] >= len(names)
+    assert "dbt" not in results["unchanged"]["seconds"]
+    assert "Nothing changed (after small full load)" in out.stdout
