@@ -161,6 +161,15 @@ ALERTS: list[Alert] = [
     ),
 ]
 
+# the columns every catalog table (scd2) ends with: its own timestamps, then dlt's
+CATALOG_TAIL = """\
+    attributes__created_at timestamp with time zone,
+    attributes__updated_at timestamp with time zone,
+    _dlt_valid_from timestamp with time zone,
+    _dlt_valid_to timestamp with time zone,
+    _dlt_load_id varchar not null,
+    _dlt_id varchar not null"""
+
 DDL = f"""
 create table {RAW_SCHEMA}.alerts (
     id varchar not null,
@@ -234,12 +243,7 @@ create table {RAW_SCHEMA}.alert_sources (
     attributes__secret varchar,
     attributes__email varchar,
     attributes__webhook_endpoint varchar,
-    attributes__created_at timestamp with time zone,
-    attributes__updated_at timestamp with time zone,
-    _dlt_valid_from timestamp with time zone,
-    _dlt_valid_to timestamp with time zone,
-    _dlt_load_id varchar not null,
-    _dlt_id varchar not null
+{CATALOG_TAIL}
 );
 
 create table {RAW_SCHEMA}.alert_urgencies (
@@ -253,12 +257,7 @@ create table {RAW_SCHEMA}.alert_urgencies (
     attributes__color varchar,
     attributes__team_id bigint,
     attributes__deleted_at timestamp with time zone,
-    attributes__created_at timestamp with time zone,
-    attributes__updated_at timestamp with time zone,
-    _dlt_valid_from timestamp with time zone,
-    _dlt_valid_to timestamp with time zone,
-    _dlt_load_id varchar not null,
-    _dlt_id varchar not null
+{CATALOG_TAIL}
 );
 """
 

@@ -53,7 +53,6 @@ final as (
         list_index,
         is_incident_loaded,
         is_incident_deleted,
-        is_live,
         (is_live and link_rank = 1) as is_became_incident
 
     from ranked
