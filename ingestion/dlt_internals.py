@@ -42,6 +42,25 @@ def delete_extracted_packages(pipeline: dlt.Pipeline, load_ids: Iterable[str]) -
         storage.extracted_packages.delete_package(load_id)
 
 
+def extracted_table_files(pipeline: dlt.Pipeline) -> dict[str, list[str]]:
+    """table name -> the absolute paths of its job files in the extracted (not yet
+    normalized) load packages."""
+    # Missing public API: dlt lists a package's jobs only after normalize (`LoadInfo`,
+    # `pipeline.get_load_package_info`); the extracted copy is reachable only through the
+    # private `Pipeline._get_normalize_storage()`, its job file names parsed by
+    # `ParsedLoadJobFileName` (`<table>.<file id>.<retry>.<format>`).
+    from dlt.common.storages.load_package import ParsedLoadJobFileName
+
+    storage = pipeline._get_normalize_storage()
+    packages = storage.extracted_packages
+    files: dict[str, list[str]] = {}
+    for load_id in pipeline.list_extracted_load_packages():
+        for job in packages.list_new_jobs(load_id):
+            table = ParsedLoadJobFileName.parse(job).table_name
+            files.setdefault(table, []).append(packages.storage.make_full_path(job))
+    return files
+
+
 def run_dbt_command(
     runner: DBTPackageRunner, command: str, args: Sequence[str], additional_vars: dict[str, Any]
 ) -> Sequence[DBTNodeResult]:

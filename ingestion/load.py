@@ -9,7 +9,7 @@ keeps it, with the incremental state it carries, until it loads.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import dlt
@@ -17,6 +17,7 @@ import pyarrow as pa
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from ingestion.arrow_pages import prune_orphans
+from ingestion.full_scans import drop_unchanged_scans, record_digests
 from ingestion.recovery import adopt_earlier_schema, finish_interrupted_commit
 from ingestion.settings import RAW_DATASET, Settings
 from ingestion.summary import StepTimer
@@ -28,6 +29,8 @@ LOADER_FILE_FORMAT = "parquet"  # dlt's default for DuckDB (SQL insert text) is 
 class LoadResult:
     rows: dict[str, int]
     new_columns: dict[str, list[str]]
+    # full-scan tables whose scan equalled the last loaded one: not normalized or loaded
+    unchanged_scans: list[str] = field(default_factory=list)
 
 
 def make_pipeline(settings: Settings) -> dlt.Pipeline:
@@ -110,6 +113,11 @@ def load(
                 pipeline.extract(source.with_resources(*history), loader_file_format=file_format)
         else:
             pipeline.extract(source, loader_file_format=file_format)
+    unchanged: list[str] = []
+    scans: dict[str, str] = {}
+    if not full_refresh:  # a full refresh loads everything it read
+        with timer.step("compare scans"):
+            unchanged, scans = drop_unchanged_scans(pipeline, scd2_resources(source))
     with timer.step("normalize"):
         info = pipeline.normalize(workers=workers)
     # the Arrow batches are written: give their buffers back before DuckDB and dbt need memory
@@ -125,7 +133,8 @@ def load(
     }
     with timer.step("load"):
         load_and_prune(pipeline)
-    return LoadResult(rows, new_columns)
+    record_digests(pipeline, scans)
+    return LoadResult(rows, new_columns, unchanged)
 
 
 def load_and_prune(pipeline: dlt.Pipeline) -> None:

@@ -159,6 +159,7 @@ def _run_steps(settings: Settings, pipeline: dlt.Pipeline, options: RunOptions) 
         cursors_after=incremental_cursors(pipeline),
         deletions=deletion_check.summary() if deletion_check else {},
         build=NO_CHANGES if unchanged else "built",
+        unchanged_scans=loaded.unchanged_scans,
         fingerprints=fingerprints,
     )
 

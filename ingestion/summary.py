@@ -49,6 +49,8 @@ class RunSummary:
     deletions: dict[str, Any] = field(default_factory=dict)
     # "built", or "no changes": raw and the dbt project as the last published build left them
     build: str = "built"
+    # full scans that read what the last loaded scan read: not normalized or loaded again
+    unchanged_scans: list[str] = field(default_factory=list)
     fingerprints: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -111,6 +113,11 @@ class RunSummary:
                 f"  dbt          {self.models_built} models built, {self.tests_passed} tests passed"
             )
         lines.append(f"  deletions    {describe_deletions(self.deletions)}")
+        if self.unchanged_scans:
+            lines.append(
+                f"  unchanged    {', '.join(self.unchanged_scans)}"
+                " (full scans as last loaded: not loaded again)"
+            )
         for table, columns in sorted(self.new_columns.items()):
             lines.append(f"  new columns  {table}: {', '.join(columns)}")
         for resource in sorted(set(self.cursors_before) | set(self.cursors_after)):

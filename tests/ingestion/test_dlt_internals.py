@@ -24,6 +24,7 @@ from ingestion.build import dbt_runner
 from ingestion.dlt_internals import (
     adopt_nested_tables,
     delete_extracted_packages,
+    extracted_table_files,
     incremental_last_values,
     run_dbt_command,
     set_incremental_last_values,
@@ -102,6 +103,25 @@ def at(state: dict[str, Any], *path: str) -> Any:
         )
         node = node[key]
     return node
+
+
+def test_extracted_job_files_are_listed_by_table_and_can_be_dropped(pipeline):
+    """Dropping an unchanged full scan before normalize (full_scans.drop_unchanged_scans)."""
+    pipeline.extract(tiny([{"id": 9, "updated_at": 9, "tags": ["c"]}]))
+    files = extracted_table_files(pipeline)
+    assert "items" in files and all(Path(f).is_file() for f in files["items"]), (
+        f"{DLT} lays out extracted packages differently (found {files}): the unchanged-scan"
+        " skip in ingestion/full_scans.py finds a table's extracted files through"
+        " extracted_table_files in ingestion/dlt_internals.py"
+    )
+    for path in files["items"]:
+        Path(path).unlink()
+    counts = pipeline.normalize().row_counts
+    assert "items" not in counts, (
+        f"{DLT} normalized rows of a table whose extracted files were removed ({counts}):"
+        " ingestion/full_scans.py relies on a table without files being left out"
+    )
+    pipeline.load()
 
 
 def test_normalize_storage_deletes_one_extracted_package(pipeline):

@@ -1,0 +1,97 @@
+"""A full scan that read exactly what the last loaded one read is not normalized or loaded.
+
+Dashboards, the catalogs, action items and retrospectives have no `updated_at` filter, so
+every run lists them whole and dlt's scd2 merge compares every row with what raw holds.
+When nothing changed upstream that comparison finds nothing, yet normalizing and merging
+tens of thousands of records costs most of a quiet hour (165,000 action items at the
+medium scale). So, between extract and normalize, each full-scan table's extracted files
+are fingerprinted (their lines, sorted, so a page served in another order still matches);
+a table whose fingerprint equals the one recorded when it was last loaded into this
+warehouse has its files dropped from the package. Skipping it is exactly what the merge
+would have done: scd2 adds a version only for a changed record and retires only a vanished
+one, and an identical scan has neither.
+
+The fingerprints live in the warehouse (`ops.full_scan_digests`), written only after the
+load that carried them succeeded, so they describe what raw holds: a new or replaced
+warehouse, or a load that failed, makes the next run load the scan in full.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+
+import dlt
+
+from ingestion.dlt_internals import extracted_table_files
+from ingestion.runs import LEDGER_SCHEMA
+
+DIGEST_TABLE = f"{LEDGER_SCHEMA}.full_scan_digests"
+
+
+def file_lines(path: str) -> list[bytes]:
+    """The lines of an extracted job file (dlt may gzip them)."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    return data.splitlines()
+
+
+def scan_digest(paths: list[str]) -> str:
+    """One digest of a table's extracted files, independent of page and file order."""
+    digest = hashlib.sha256()
+    for line in sorted(line for path in sorted(paths) for line in file_lines(path)):
+        digest.update(line + b"\n")
+    return digest.hexdigest()
+
+
+def stored_digests(pipeline: dlt.Pipeline) -> dict[str, str]:
+    """table -> the fingerprint of its scan last loaded into this warehouse."""
+    with pipeline.sql_client() as client:
+        client.execute_sql(f"create schema if not exists {LEDGER_SCHEMA}")
+        client.execute_sql(
+            f"create table if not exists {DIGEST_TABLE}"
+            " (table_name varchar primary key, digest varchar)"
+        )
+        rows = client.execute_sql(f"select table_name, digest from {DIGEST_TABLE}")
+    return {table: digest for table, digest in rows}
+
+
+def drop_unchanged_scans(
+    pipeline: dlt.Pipeline, tables: list[str]
+) -> tuple[list[str], dict[str, str]]:
+    """Drop the extracted files of every table in `tables` whose scan is unchanged.
+
+    Returns the tables dropped, and the fingerprints of the scans that stay in the package
+    (to record once they are loaded).
+    """
+    files = extracted_table_files(pipeline)
+    scanned = {table: scan_digest(files[table]) for table in tables if table in files}
+    if not scanned:
+        return [], {}
+    stored = stored_digests(pipeline)
+    unchanged, changed = [], {}
+    for table, digest in sorted(scanned.items()):
+        if stored.get(table) == digest:
+            for path in files[table]:
+                os.remove(path)
+            unchanged.append(table)
+        else:
+            changed[table] = digest
+    return unchanged, changed
+
+
+def record_digests(pipeline: dlt.Pipeline, digests: dict[str, str]) -> None:
+    """After a successful load: these scans are what raw now holds."""
+    if not digests:
+        return
+    with pipeline.sql_client() as client:
+        for table, digest in sorted(digests.items()):
+            client.execute_sql(
+                f"insert into {DIGEST_TABLE} (table_name, digest) values (%s, %s)"
+                " on conflict (table_name) do update set digest = excluded.digest",
+                table,
+                digest,
+            )
