@@ -257,7 +257,7 @@ def unchanged_rows(quiet: dict[str, Any]) -> list[list[str]]:
     rows = [[f"Nothing changed (after {quiet['scale']} full load)", "value", "target"]]
     rows.append(["  dbt", ", ".join(str(b) for b in quiet["builds"]), "no changes: not run"])
     rows.append(["  requests", fmt(quiet["requests"]), "(info)"])
-    for step in ("extract", "normalize", "load", "compare", "dbt", "publish"):
+    for step in ("extract", "compare scans", "normalize", "load", "compare", "dbt", "publish"):
         rows.append([f"  {step} s", fmt(quiet["seconds"].get(step)), ""])
     rows += [
         [
