@@ -190,6 +190,19 @@ class Workspace:
         self.outputs += [proc.stdout, proc.stderr]
         return run
 
+    def apply_demo_changes(self, count: int = 1) -> dict[str, Any]:
+        """`count` change batches on the state of this workspace's embedded demo API (what
+        `python -m ingestion.demo_api change` does between two runs); returns its report."""
+        change = ["change", "--count", str(count), "--state-dir", str(self.demo_state_dir)]
+        proc = subprocess.run(
+            [sys.executable, "-m", "ingestion.demo_api", *change],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return json.loads(proc.stdout)
+
     def start(self, *args: str, via_just: bool = False, **env: str | None) -> subprocess.Popen:
         """An ELT run in the background, in its own session (to kill its whole tree)."""
         return subprocess.Popen(

@@ -7,15 +7,13 @@ incidents stay in `marts.fct_incidents` flagged, and no count or metric includes
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections import Counter
 from datetime import datetime
 
 import pytest
 
 from ingestion.demo_api import run_demo_api
-from tests.workspace import DEMO_SIZE, REPO_ROOT, Workspace
+from tests.workspace import DEMO_SIZE, Workspace
 
 # one xdist worker runs this module, so its module fixture (whole ELT runs) runs once
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("deletions")]
@@ -29,13 +27,7 @@ def after_deletions(tmp_path_factory):
     workspace = Workspace(tmp_path_factory.mktemp("deletions"))
     first = workspace.just("elt", **DEMO_SIZE)
     assert first.returncode == 0, first.stderr
-    change = ["change", "--count", "2", "--state-dir", str(workspace.demo_state_dir)]
-    subprocess.run(
-        [sys.executable, "-m", "ingestion.demo_api", *change],
-        cwd=REPO_ROOT,
-        check=True,
-        capture_output=True,
-    )
+    workspace.apply_demo_changes(2)
     second = workspace.just("elt", "--check-deletions", **DEMO_SIZE)
     assert second.returncode == 0, second.stderr
     with run_demo_api(state_dir=str(workspace.demo_state_dir)) as api:

@@ -9,12 +9,10 @@ ledger and `just status` say so; the third builds again.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
-from tests.workspace import REPO_ROOT, Workspace
+from tests.workspace import Workspace
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("no_change_skip")]
 
@@ -31,13 +29,7 @@ def runs(tmp_path_factory):
     assert quiet.returncode == 0, quiet.describe()
     after_quiet = ws.snapshot()
     status = ws.just("status")
-    change = ["change", "--count", "1", "--state-dir", str(ws.demo_state_dir)]
-    subprocess.run(
-        [sys.executable, "-m", "ingestion.demo_api", *change],
-        cwd=REPO_ROOT,
-        check=True,
-        capture_output=True,
-    )
+    ws.apply_demo_changes(1)
     changed = ws.elt("--summary-json", str(ws.summary("changed")), **SMALL_DEMO)
     assert changed.returncode == 0, changed.describe()
     ledger = ws.query("select build from ops.elt_runs order by started_at")

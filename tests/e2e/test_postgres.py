@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import subprocess
-import sys
 import uuid
 
 import duckdb
@@ -136,9 +134,7 @@ def test_just_query_reads_postgres_read_only(both_targets):
 def test_a_change_batch_leaves_no_orphan_child_rows_on_postgres(both_targets):
     """Runs last: it adds a second run to the PostgreSQL warehouse the tests above read."""
     _, _, credentials, _, on_postgres = both_targets
-    change = [sys.executable, "-m", "ingestion.demo_api", "change", "--count", "1"]
-    state = ["--state-dir", str(on_postgres.demo_state_dir)]
-    subprocess.run([*change, *state], check=True, capture_output=True)
+    on_postgres.apply_demo_changes(1)
     rerun = on_postgres.just(
         "elt", "target=postgres", **DEMO, DESTINATION__POSTGRES__CREDENTIALS=credentials
     )
