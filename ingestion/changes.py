@@ -25,7 +25,10 @@ import json
 from importlib.metadata import version
 from pathlib import Path
 
-from ingestion.settings import RAW_DATASET, REPO_ROOT
+import dlt
+
+from ingestion.runs import ensure_ledger, last_published
+from ingestion.settings import RAW_DATASET, REPO_ROOT, Settings
 
 # dlt's lineage columns: which load wrote the row, and row keys that are random per load
 LINEAGE_COLUMNS = ("_dlt_load_id", "_dlt_id", "_dlt_parent_id", "_dlt_root_id")
@@ -70,6 +73,26 @@ def dbt_fingerprint(target: str, root: Path = REPO_ROOT) -> str:
             digest.update(str(file.relative_to(root)).encode() + b"\0")
             digest.update(file.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def current_fingerprints(pipeline: dlt.Pipeline, settings: Settings) -> dict[str, str]:
+    """Raw's digest and the dbt project's fingerprint now; empty on PostgreSQL, where the
+    digest's row hash is not available, so every run builds there."""
+    if not settings.on_duckdb:
+        return {}
+    with pipeline.sql_client() as client:
+        digest = raw_digest(client)
+    return {"raw_digest": digest, "dbt_fingerprint": dbt_fingerprint(settings.target)}
+
+
+def published_fingerprints(pipeline: dlt.Pipeline) -> dict[str, str] | None:
+    """The fingerprints the ledger recorded for the last run that published, or None."""
+    with pipeline.sql_client() as client:
+        ensure_ledger(client)
+        digest, fingerprint = last_published(client)
+    if digest is None:
+        return None
+    return {"raw_digest": digest, "dbt_fingerprint": fingerprint}
 
 
 def _sha256(text: str) -> str:

@@ -18,7 +18,7 @@ import dlt
 
 from ingestion.api_endpoint import api_endpoint, retry_policy
 from ingestion.build import build
-from ingestion.changes import dbt_fingerprint, raw_digest
+from ingestion.changes import current_fingerprints, published_fingerprints
 from ingestion.cursors import incremental_cursors, rewind_cursors
 from ingestion.deletions import DeletionCheck, check_due, last_checked, read_known
 from ingestion.errors import TransformError, explain
@@ -31,8 +31,6 @@ from ingestion.runs import (
     Ledger,
     WarehouseLockedError,
     elt_lock,
-    ensure_ledger,
-    last_published,
     wait_for_warehouse,
 )
 from ingestion.settings import SOURCE_NAME, Settings
@@ -162,26 +160,6 @@ def _run_steps(settings: Settings, pipeline: dlt.Pipeline, options: RunOptions) 
         unchanged_scans=loaded.unchanged_scans,
         fingerprints=fingerprints,
     )
-
-
-def current_fingerprints(pipeline: dlt.Pipeline, settings: Settings) -> dict[str, str]:
-    """Raw's digest and the dbt project's fingerprint now (`ingestion.changes`); empty on
-    PostgreSQL, where the digest's row hash is not available, so every run builds there."""
-    if not settings.on_duckdb:
-        return {}
-    with pipeline.sql_client() as client:
-        digest = raw_digest(client)
-    return {"raw_digest": digest, "dbt_fingerprint": dbt_fingerprint(settings.target)}
-
-
-def published_fingerprints(pipeline: dlt.Pipeline) -> dict[str, str] | None:
-    """The fingerprints recorded by the last run that published, or None before it."""
-    with pipeline.sql_client() as client:
-        ensure_ledger(client)
-        digest, fingerprint = last_published(client)
-    if digest is None:
-        return None
-    return {"raw_digest": digest, "dbt_fingerprint": fingerprint}
 
 
 def plan_deletion_check(
