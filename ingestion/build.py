@@ -21,19 +21,23 @@ from dlt.helpers.dbt.exceptions import DBTProcessingError
 from ingestion.dlt_internals import run_dbt_command
 from ingestion.errors import TransformError
 from ingestion.publish import BUILD_SUFFIX
+from ingestion.selection import BuildPlan
 from ingestion.settings import REPO_ROOT, Settings, env_name
 
 DBT_PROFILE = "analytics"
 
 
 def build(
-    pipeline: dlt.Pipeline, settings: Settings, full_refresh: bool = False
+    pipeline: dlt.Pipeline,
+    settings: Settings,
+    full_refresh: bool = False,
+    plan: BuildPlan | None = None,
 ) -> list[dict[str, Any]]:
     """`transform` on the configured target, with dbt's DuckDB as capped as the load's."""
     # profiles.yml reads it: dbt's DuckDB gets the same memory cap as the load's
     memory_limit = {env_name("elt.duckdb_memory_limit"): settings.duckdb_memory_limit}
     with exported(memory_limit):
-        return transform(pipeline, settings.target, full_refresh=full_refresh)
+        return transform(pipeline, settings.target, full_refresh=full_refresh, plan=plan)
 
 
 @contextlib.contextmanager
@@ -71,9 +75,15 @@ def dbt_runner(pipeline: dlt.Pipeline):
 
 
 def transform(
-    pipeline: dlt.Pipeline, target: str = "duckdb", full_refresh: bool = False
+    pipeline: dlt.Pipeline,
+    target: str = "duckdb",
+    full_refresh: bool = False,
+    plan: BuildPlan | None = None,
 ) -> list[dict[str, Any]]:
     """One `dbt build` (seeds, models and tests in DAG order) through dlt's runner.
+
+    With a partial `plan`, only what it selects (`ingestion.selection`) and the tests that
+    touch it; the rest of the build schemas already hold what was last published.
 
     dlt's runner offers run/test/run_all (four dbt processes); one build is one process and
     runs each model's tests before its children are built. Everything is built into the
@@ -87,7 +97,8 @@ def transform(
         target,
         "--exclude-resource-type",
         "unit_test",
-        *(["--full-refresh"] if full_refresh else []),
+        *(["--full-refresh"] if full_refresh and not (plan and plan.recompute) else []),
+        *(plan.dbt_args() if plan else []),
     ]
     try:
         results = run_dbt_command(runner, "build", args, {"schema_suffix": BUILD_SUFFIX})

@@ -5,7 +5,7 @@ full scans) and loads what it read, but the rows are the ones raw already holds.
 and re-testing every mart over the same rows costs most of such a run, so the run compares
 two fingerprints with those of the last *published* build (`runs.last_published`):
 
-- `raw_digest`: per raw table, its row count and the sum of its rows' hashes, leaving out
+- `raw_tables`: per raw table, its row count and the sum of its rows' hashes, leaving out
   dlt's lineage columns (which load wrote a row, and the random row keys that link a
   child row to its parent) so that the same record loaded again hashes the same; scd2
   validity times are content (a retirement changes them). A change to any row, a new row
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
@@ -37,11 +38,12 @@ LINEAGE_COLUMNS = ("_dlt_load_id", "_dlt_id", "_dlt_parent_id", "_dlt_root_id")
 DBT_INPUTS = ("dbt_project.yml", "profiles.yml", "transform", "tests/dbt")
 
 
-def raw_digest(sql_client, dataset: str = RAW_DATASET) -> str:
-    """One digest of every data table in `dataset` (DuckDB's `hash`, order-independent).
+def raw_table_digests(sql_client, dataset: str = RAW_DATASET) -> dict[str, str]:
+    """Per data table in `dataset`: its row count and the sum of its rows' hashes.
 
     dlt's own tables (`_dlt_loads`, `_dlt_pipeline_state`, ...) change on every load and
-    say nothing about the data, so they are left out.
+    say nothing about the data, so they are left out. Per table, so that a build can follow
+    the tables that changed (`ingestion.selection`).
     """
     rows = sql_client.execute_sql(
         "select table_name, column_name from information_schema.columns"
@@ -58,7 +60,16 @@ def raw_digest(sql_client, dataset: str = RAW_DATASET) -> str:
         count, total = sql_client.execute_sql(
             f"select count(*), coalesce(sum(hash({quoted})), 0) from {qualified}"
         )[0]
-        per_table[table] = [int(count), str(total)]
+        per_table[table] = f"{int(count)}:{total}"
+    return per_table
+
+
+def raw_digest(sql_client, dataset: str = RAW_DATASET) -> str:
+    """One digest of every data table in `dataset` (DuckDB's `hash`, order-independent)."""
+    return combined(raw_table_digests(sql_client, dataset))
+
+
+def combined(per_table: dict[str, str]) -> str:
     return _sha256(json.dumps(per_table, sort_keys=True))
 
 
@@ -75,24 +86,53 @@ def dbt_fingerprint(target: str, root: Path = REPO_ROOT) -> str:
     return digest.hexdigest()
 
 
-def current_fingerprints(pipeline: dlt.Pipeline, settings: Settings) -> dict[str, str]:
-    """Raw's digest and the dbt project's fingerprint now; empty on PostgreSQL, where the
-    digest's row hash is not available, so every run builds there."""
+@dataclass(frozen=True)
+class Fingerprints:
+    """Raw's per-table digests and the dbt project's fingerprint, at one moment."""
+
+    raw_tables: dict[str, str]
+    dbt: str
+
+    @property
+    def raw_digest(self) -> str:
+        return combined(self.raw_tables)
+
+    def same_as(self, other: Fingerprints | None) -> bool:
+        """Nothing to build: raw and the dbt project both as `other` recorded them."""
+        return other is not None and (self.raw_digest, self.dbt) == (other.raw_digest, other.dbt)
+
+    def changed_tables(self, published: Fingerprints) -> list[str]:
+        """Raw tables whose content differs from `published`: new, changed or gone."""
+        names = set(self.raw_tables) | set(published.raw_tables)
+        return sorted(n for n in names if self.raw_tables.get(n) != published.raw_tables.get(n))
+
+    def ledger_columns(self) -> dict[str, str]:
+        return {
+            "raw_digest": self.raw_digest,
+            "raw_tables": json.dumps(self.raw_tables, sort_keys=True),
+            "dbt_fingerprint": self.dbt,
+        }
+
+
+def current_fingerprints(pipeline: dlt.Pipeline, settings: Settings) -> Fingerprints | None:
+    """Raw's digests and the dbt project's fingerprint now; None on PostgreSQL, where the
+    digest's row hash is not available, so every run builds everything there."""
     if not settings.on_duckdb:
-        return {}
+        return None
     with pipeline.sql_client() as client:
-        digest = raw_digest(client)
-    return {"raw_digest": digest, "dbt_fingerprint": dbt_fingerprint(settings.target)}
+        tables = raw_table_digests(client)
+    return Fingerprints(tables, dbt_fingerprint(settings.target))
 
 
-def published_fingerprints(pipeline: dlt.Pipeline) -> dict[str, str] | None:
-    """The fingerprints the ledger recorded for the last run that published, or None."""
+def published_fingerprints(pipeline: dlt.Pipeline) -> Fingerprints | None:
+    """The fingerprints the ledger recorded for the last run that published, or None
+    (before the first, or when that run's ledger row predates per-table digests)."""
     with pipeline.sql_client() as client:
         ensure_ledger(client)
-        digest, fingerprint = last_published(client)
-    if digest is None:
+        tables, fingerprint = last_published(client)
+    if tables is None:
         return None
-    return {"raw_digest": digest, "dbt_fingerprint": fingerprint}
+    return Fingerprints(json.loads(tables), fingerprint)
 
 
 def _sha256(text: str) -> str:

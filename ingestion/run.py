@@ -33,9 +33,15 @@ from ingestion.runs import (
     elt_lock,
     wait_for_warehouse,
 )
+from ingestion.selection import (
+    plan_for_run,
+    published_state_dir,
+    rebuilt_relations,
+    save_published_manifest,
+)
 from ingestion.settings import SOURCE_NAME, Settings
 from ingestion.source import Backfill, analytics_api_source, deletion_listing_params
-from ingestion.summary import NO_CHANGES, RunSummary, StepTimer, per_resource
+from ingestion.summary import NO_CHANGES, PARTIAL, RunSummary, StepTimer, per_resource
 
 
 @dataclass(frozen=True)
@@ -87,7 +93,7 @@ def _run_recorded(
     record["cursor_before"] = incremental_cursors(pipeline)
     ledger.start(pipeline, record | {"status": "running"})
     try:
-        summary = _run_steps(settings, pipeline, options)
+        summary = _run_steps(settings, pipeline, options, record["run_id"])
     except BaseException as exc:
         if isinstance(exc, TransformError) and not options.backfill:
             rewind_cursors(pipeline, record["cursor_before"])
@@ -109,7 +115,9 @@ def _run_recorded(
     return summary
 
 
-def _run_steps(settings: Settings, pipeline: dlt.Pipeline, options: RunOptions) -> RunSummary:
+def _run_steps(
+    settings: Settings, pipeline: dlt.Pipeline, options: RunOptions, run_id: str
+) -> RunSummary:
     """API → load → build and audit → publish; the caller writes the ledger."""
     timer = StepTimer()
     cursors_before = incremental_cursors(pipeline)
@@ -135,13 +143,18 @@ def _run_steps(settings: Settings, pipeline: dlt.Pipeline, options: RunOptions) 
         )
     with timer.step("compare"):
         fingerprints = current_fingerprints(pipeline, settings)
-        unchanged = not options.full_refresh and fingerprints == published_fingerprints(pipeline)
+        published = published_fingerprints(pipeline)
+        unchanged = not options.full_refresh and bool(
+            fingerprints and fingerprints.same_as(published)
+        )
+        plan = plan_for_run(pipeline, fingerprints, published, run_id, options.full_refresh)
     dbt_results: list[dict[str, Any]] = []
     if not unchanged:
         with timer.step("dbt"):  # a failed model or data test raises TransformError: no publish
-            dbt_results = build(pipeline, settings, full_refresh=options.full_refresh)
+            dbt_results = build(pipeline, settings, full_refresh=options.full_refresh, plan=plan)
         with timer.step("publish"), pipeline.sql_client() as client:
-            publish(client)
+            publish(client, rebuilt_relations(dbt_results) if plan.partial else None)
+        save_published_manifest(published_state_dir(pipeline))
     pages = per_resource(session.stats.requests)
     return RunSummary(
         base_url=base_url,
@@ -156,9 +169,10 @@ def _run_steps(settings: Settings, pipeline: dlt.Pipeline, options: RunOptions) 
         cursors_before=cursors_before,
         cursors_after=incremental_cursors(pipeline),
         deletions=deletion_check.summary() if deletion_check else {},
-        build=NO_CHANGES if unchanged else "built",
+        build=NO_CHANGES if unchanged else PARTIAL if plan.partial else "built",
+        build_reason="" if unchanged else plan.reason,
         unchanged_scans=loaded.unchanged_scans,
-        fingerprints=fingerprints,
+        fingerprints=fingerprints.ledger_columns() if fingerprints else {},
     )
 
 

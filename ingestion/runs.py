@@ -97,13 +97,13 @@ def record_run(sql_client, run: dict[str, Any]) -> None:
     columns = (
         "run_id, started_at, finished_at, status, source, full_refresh, rows_by_table,"
         " pages_by_resource, cursor_before, cursor_after, error, deletions, build,"
-        " raw_digest, dbt_fingerprint"
+        " raw_digest, dbt_fingerprint, raw_tables"
     )
     updated = [c.strip() for c in columns.split(",")[2:]]
     assignments = ", ".join(f"{c} = excluded.{c}" for c in updated)
     sql_client.execute_sql(
         f"insert into {LEDGER_TABLE} ({columns})"
-        " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
         f" on conflict (run_id) do update set {assignments}",
         run["run_id"],
         _moment(run["started_at"]),
@@ -120,6 +120,7 @@ def record_run(sql_client, run: dict[str, Any]) -> None:
         run.get("build"),
         run.get("raw_digest"),
         run.get("dbt_fingerprint"),
+        run.get("raw_tables"),
     )
 
 
@@ -131,25 +132,43 @@ def ensure_ledger(sql_client) -> None:
         sql_client.execute_sql(f"alter table {LEDGER_TABLE} add column if not exists {column}")
 
 
-# `build`: "built", or "no changes" when raw and the dbt project were as the last published
-# build left them (`ingestion.changes`), whose fingerprints a successful run records
+# `build`: "built" (everything), "partial" (what is downstream of the changes), or "no
+# changes" when raw and the dbt project were as the last published build left them
+# (`ingestion.changes`), whose fingerprints a successful run records (`raw_tables`: the
+# per-table digests, JSON)
 ADDED_COLUMNS = (
     "deletions varchar",
     "build varchar",
     "raw_digest varchar",
     "dbt_fingerprint varchar",
+    "raw_tables varchar",
 )
 
 
 def last_published(sql_client) -> tuple[str | None, str | None]:
-    """The raw digest and dbt fingerprint of the newest run that published (or found
-    nothing to publish), or (None, None) before the first."""
+    """The per-table raw digests (JSON) and dbt fingerprint of the newest run that
+    published (or found nothing to publish), or (None, None) before the first."""
     rows = sql_client.execute_sql(
-        f"select raw_digest, dbt_fingerprint from {LEDGER_TABLE}"
+        f"select raw_tables, dbt_fingerprint from {LEDGER_TABLE}"
         " where status = 'success' and raw_digest is not null"
         " order by finished_at desc limit 1"
     )
     return (rows[0][0], rows[0][1]) if rows else (None, None)
+
+
+def previous_run_succeeded(sql_client, run_id: str) -> bool:
+    """Whether the newest run before `run_id` that got the warehouse succeeded.
+
+    Only then do the build schemas hold exactly what was published: a run that failed or
+    was killed may have rebuilt some models there before it stopped.
+    """
+    rows = sql_client.execute_sql(
+        f"select status from {LEDGER_TABLE}"
+        " where run_id <> %s and status <> 'refused'"
+        " order by started_at desc limit 1",
+        run_id,
+    )
+    return bool(rows) and rows[0][0] == "success"
 
 
 def _moment(value: Any) -> datetime | None:

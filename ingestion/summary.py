@@ -16,6 +16,7 @@ from typing import Any
 from ingestion.deletions import RESOURCE as DELETIONS
 
 NO_CHANGES = "no changes"
+PARTIAL = "partial"  # only what is downstream of the changes was rebuilt
 
 
 @dataclass
@@ -47,8 +48,11 @@ class RunSummary:
     cursors_before: dict[str, Any] = field(default_factory=dict)
     cursors_after: dict[str, Any] = field(default_factory=dict)
     deletions: dict[str, Any] = field(default_factory=dict)
-    # "built", or "no changes": raw and the dbt project as the last published build left them
+    # "built" (everything), "partial" (what is downstream of the changes, see
+    # `ingestion.selection`), or "no changes": raw and the dbt project as the last published
+    # build left them
     build: str = "built"
+    build_reason: str = ""  # why everything, or what the partial build followed
     # full scans that read what the last loaded scan read: not normalized or loaded again
     unchanged_scans: list[str] = field(default_factory=list)
     fingerprints: dict[str, str] = field(default_factory=dict)
@@ -111,6 +115,7 @@ class RunSummary:
         else:
             lines.append(
                 f"  dbt          {self.models_built} models built, {self.tests_passed} tests passed"
+                f" ({'only ' if self.build == PARTIAL else 'everything: '}{self.build_reason})"
             )
         lines.append(f"  deletions    {describe_deletions(self.deletions)}")
         if self.unchanged_scans:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -25,6 +26,19 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 # The default demo size of the end-to-end tests: several pages, every kind of record.
 DEMO_SIZE = {"ELT__DEMO_API__INCIDENTS": "230", "ELT__DEMO_API__DASHBOARDS": "17"}
+
+# what a copy of the checkout leaves out: git, the venv, caches, artefacts, local secrets
+PROJECT_COPY_IGNORES = (
+    ".git",
+    ".venv",
+    "*_cache",
+    "__pycache__",
+    "target",
+    "logs",
+    "data",
+    "results",
+    "secrets.toml",
+)
 
 PIPELINE = "analytics_api"
 CURSOR_PATH = "attributes.updated_at"
@@ -99,6 +113,7 @@ class Workspace:
     root: Path
     settings: dict[str, str] = field(default_factory=dict)
     outputs: list[str] = field(default_factory=list)  # every stdout/stderr, for secret scans
+    project: Path = REPO_ROOT  # the checkout the commands run from (see `own_project`)
 
     @classmethod
     def create(cls, label: str, parent: Path | None = None) -> Workspace:
@@ -134,6 +149,14 @@ class Workspace:
     def log(self, label: str) -> Path:
         return self.root / f"{label}.log"
 
+    def own_project(self) -> Path:
+        """Run from a copy of the checkout inside the workspace, so a test can edit the dbt
+        project (a model, the SLA seed) as a user would, without touching the real one."""
+        ignored = shutil.ignore_patterns(*PROJECT_COPY_IGNORES)
+        self.project = self.root / "project"
+        shutil.copytree(REPO_ROOT, self.project, ignore=ignored, symlinks=True)
+        return self.project
+
     # -- running -------------------------------------------------------------------------
     def use_api(self, api: Any) -> Workspace:
         """Point every run at a demo API started by the test (its URL and token)."""
@@ -165,7 +188,7 @@ class Workspace:
         """`just <args>` from the repository root, in this workspace."""
         proc = subprocess.run(
             ["just", *args],
-            cwd=REPO_ROOT,
+            cwd=self.project,
             env=self.env(**env),
             capture_output=True,
             text=True,
@@ -184,7 +207,7 @@ class Workspace:
         cmd = self.command(args, via_just)
         started = time.monotonic()
         proc = subprocess.run(
-            cmd, cwd=REPO_ROOT, env=self.env(**env), capture_output=True, text=True, timeout=900
+            cmd, cwd=self.project, env=self.env(**env), capture_output=True, text=True, timeout=900
         )
         run = Run(cmd, proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
         self.outputs += [proc.stdout, proc.stderr]
@@ -196,7 +219,7 @@ class Workspace:
         change = ["change", "--count", str(count), "--state-dir", str(self.demo_state_dir)]
         proc = subprocess.run(
             [sys.executable, "-m", "ingestion.demo_api", *change],
-            cwd=REPO_ROOT,
+            cwd=self.project,
             capture_output=True,
             text=True,
             check=True,
@@ -207,7 +230,7 @@ class Workspace:
         """An ELT run in the background, in its own session (to kill its whole tree)."""
         return subprocess.Popen(
             self.command(args, via_just),
-            cwd=REPO_ROOT,
+            cwd=self.project,
             env=self.env(**env),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -335,8 +358,8 @@ class Workspace:
 
 
 # --------------------------------------------------------------------------------- helpers
-def checksum(con, table: str, skip_lineage: bool) -> str:
-    """md5 over the table's rows in a stable order.
+def checksum(con, table: str, skip_lineage: bool, left_out: tuple[str, ...] = ()) -> str:
+    """md5 over the table's rows in a stable order, without the `left_out` columns.
 
     With `skip_lineage`, dlt lineage columns are left out, and so are the rows that name an
     incident other than a live one (deleted upstream, or never loaded): what the API still
@@ -350,7 +373,7 @@ def checksum(con, table: str, skip_lineage: bool) -> str:
             "select column_name from information_schema.columns"
             f" where table_schema = '{schema}' and table_name = '{name}' order by ordinal_position"
         ).fetchall()
-        if not (skip_lineage and c in LINEAGE_COLUMNS)
+        if not (skip_lineage and c in LINEAGE_COLUMNS) and c not in left_out
     ]
     select = ", ".join(f'"{c}"' for c in columns)
     where = ""
