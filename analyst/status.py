@@ -16,7 +16,7 @@ from typing import Any
 from analyst import freshness, queries
 from analyst.warehouse import WarehouseUnavailable, connect_read_only
 from ingestion.arguments import ArgumentParser
-from ingestion.summary import NO_CHANGES
+from ingestion.summary import NO_CHANGES, PARTIAL
 
 
 @dataclass
@@ -84,6 +84,11 @@ def _run_section(status: Status, now: dt.datetime) -> list[str]:
             lines.append(
                 "                     no changes: raw and the dbt project as the last build"
                 " left them, so dbt did not run"
+            )
+        elif run.get("build") == PARTIAL:
+            lines.append(
+                "                     partial build: rebuilt only what its new data and dbt"
+                " project edits reach; the other marts are as the build before left them"
             )
     newest = status.newest_run
     if newest and (run is None or newest["run_id"] != run["run_id"]):

@@ -63,7 +63,7 @@ def test_a_skipped_build_leaves_every_published_mart_as_it_was(runs):
 
 
 def test_the_ledger_records_each_run_and_whether_it_built(runs):
-    assert runs["ledger"] == ["built", "no changes", "built"]
+    assert runs["ledger"] == ["built", "no changes", "partial"]
 
 
 def test_status_says_the_last_run_found_no_changes(runs):
@@ -79,4 +79,4 @@ def test_upstream_changes_after_a_skipped_run_are_built_and_published(runs):
 def test_the_summary_json_says_whether_the_run_built(runs):
     assert runs["summaries"]["quiet"]["build"] == "no changes"
     assert runs["summaries"]["quiet"]["dbt"] == []
-    assert runs["summaries"]["changed"]["build"] == "built"
+    assert runs["summaries"]["changed"]["build"] == "partial"

@@ -103,6 +103,7 @@ def runs(tmp_path_factory):
     )
     elt("model")
     out["dashboard_names"] = ws.query("select dashboard_name from marts.dim_dashboards")
+    out["status"] = ws.just("status")
     return out
 
 
@@ -146,3 +147,8 @@ def test_a_model_edit_rebuilds_its_descendants_and_nothing_else(runs):
 def test_a_model_edit_is_published(runs):
     names = [name for (name,) in runs["dashboard_names"] if name]
     assert names and all(name == name.upper() for name in names)
+
+
+def test_status_says_the_last_run_was_a_partial_build(runs):
+    assert runs["status"].returncode == 0, runs["status"].stderr
+    assert "partial build: rebuilt only what" in runs["status"].stdout

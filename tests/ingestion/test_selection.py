@@ -1,0 +1,182 @@
+"""What a run rebuilds (`ingestion.selection`) and what a partial publish moves (`publish`)."""
+
+from __future__ import annotations
+
+import contextlib
+
+import duckdb
+import pytest
+
+from ingestion.changes import Fingerprints
+from ingestion.publish import publish
+from ingestion.selection import BuildPlan, plan_build, rebuilt_relations
+
+DBT_VERSION = "1.10.0"
+MANIFEST = {
+    "metadata": {"dbt_version": DBT_VERSION},
+    "sources": {
+        f"source.analytics.analytics_api.{name}": {
+            "source_name": "analytics_api",
+            "name": name,
+            "identifier": name,
+            "schema": "raw",
+        }
+        for name in ("incidents", "incidents__attributes__services", "dashboards", "_dlt_loads")
+    },
+}
+PUBLISHED = Fingerprints(
+    {"incidents": "2:1", "incidents__attributes__services": "3:1", "dashboards": "1:1"}, "dbt-1"
+)
+
+
+def plan(current: Fingerprints, **overrides) -> BuildPlan:
+    args = {
+        "current": current,
+        "published": PUBLISHED,
+        "manifest": MANIFEST,
+        "state_dir": "/state",
+        "previous_run_succeeded": True,
+        "dbt_version": DBT_VERSION,
+    } | overrides
+    return plan_build(**args)
+
+
+def changed(tables: dict[str, str] | None = None, dbt: str = "dbt-1") -> Fingerprints:
+    return Fingerprints(PUBLISHED.raw_tables | (tables or {}), dbt)
+
+
+def test_new_rows_in_one_table_select_what_reads_it_and_dlts_loads():
+    built = plan(changed({"dashboards": "2:7"}))
+    assert built.select == (
+        "source:analytics_api.dashboards+",
+        "source:analytics_api._dlt_loads+",
+    )
+    assert not built.recompute
+
+
+def test_a_changed_child_table_selects_what_reads_the_child_table():
+    built = plan(changed({"incidents__attributes__services": "4:2"}))
+    assert "source:analytics_api.incidents__attributes__services+" in built.select
+    assert "source:analytics_api.incidents+" not in built.select
+
+
+def test_a_raw_table_no_model_reads_selects_nothing_for_it():
+    built = plan(changed({"not_a_source": "1:1"}))
+    assert built.select == ("source:analytics_api._dlt_loads+",)
+
+
+def test_a_new_raw_table_counts_as_changed():
+    current = Fingerprints({**PUBLISHED.raw_tables, "not_yet_published": "1:1"}, "dbt-1")
+    assert current.changed_tables(PUBLISHED) == ["not_yet_published"]
+
+
+def test_a_project_edit_selects_the_modified_nodes_against_the_published_manifest():
+    built = plan(changed(dbt="dbt-2"))
+    assert built.select[-1] == "state:modified+"
+    assert built.dbt_args()[-2:] == ["--state", "/state"]
+
+
+def test_a_project_edit_recomputes_the_incremental_models_it_reaches():
+    built = plan(changed(dbt="dbt-2"))
+    assert built.recompute
+    assert built.dbt_args()[0] == "--full-refresh"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"full_refresh": True}, "full refresh"),
+        ({"published": None}, "no published build to compare with"),
+        ({"previous_run_succeeded": False}, "the previous run did not finish"),
+        ({"manifest": None}, "no manifest saved with the published build"),
+        ({"dbt_version": "1.11.0"}, "the published build was made by another dbt version"),
+    ],
+)
+def test_everything_is_rebuilt_when_the_build_schemas_may_not_be_the_published_build(
+    overrides, reason
+):
+    built = plan(changed({"dashboards": "2:7"}), **overrides)
+    assert not built.partial
+    assert built.reason == reason
+    assert "--select" not in built.dbt_args()
+
+
+def test_a_full_rebuild_after_a_failed_run_still_recomputes_a_project_edit():
+    built = plan(changed(dbt="dbt-2"), previous_run_succeeded=False)
+    assert not built.partial and built.recompute
+
+
+def test_no_fingerprints_on_postgresql_build_everything():
+    assert not plan_build(None, PUBLISHED, MANIFEST, "/state", True).partial
+
+
+def test_the_summary_names_the_resources_a_partial_build_followed():
+    built = plan(changed({"incidents__attributes__services": "4:2", "dashboards": "9:9"}))
+    assert built.reason == "downstream of new data in dashboards, incidents"
+
+
+def test_the_rebuilt_relations_are_the_models_and_seeds_that_succeeded():
+    results = [
+        {"name": "fct_incidents", "kind": "model", "status": "success"},
+        {"name": "sla_targets", "kind": "model", "status": "success"},
+        {"name": "unique_fct_incidents_incident_id", "kind": "test", "status": "pass"},
+        {"name": "dim_teams", "kind": "model", "status": "skipped"},
+    ]
+    assert rebuilt_relations(results) == {"fct_incidents", "sla_targets"}
+
+
+# ------------------------------------------------------------------------ partial publish
+class Client:
+    """What `publish` uses of dlt's SQL client, over a DuckDB connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def execute_sql(self, sql: str) -> list[tuple]:
+        return self.con.execute(sql).fetchall()
+
+    @contextlib.contextmanager
+    def begin_transaction(self):
+        self.con.execute("begin")
+        yield
+        self.con.execute("commit")
+
+
+@pytest.fixture
+def warehouse() -> Client:
+    """A published build, then a new build that changed both of its marts."""
+    con = duckdb.connect()
+    con.execute("create schema marts__build")
+    con.execute("create table marts__build.fct_incidents as select 1 as n")
+    con.execute("create table marts__build.dim_teams as select 1 as n")
+    client = Client(con)
+    publish(client)
+    con.execute("create or replace table marts__build.fct_incidents as select 2 as n")
+    con.execute("create or replace table marts__build.dim_teams as select 2 as n")
+    return client
+
+
+def published(client: Client) -> dict[str, int]:
+    return {
+        name: client.execute_sql(f"select n from marts.{name}")[0][0]
+        for name in ("fct_incidents", "dim_teams")
+    }
+
+
+def test_a_partial_publish_moves_only_what_was_rebuilt(warehouse):
+    assert publish(warehouse, rebuilt={"fct_incidents"}) == 1
+    assert published(warehouse) == {"fct_incidents": 2, "dim_teams": 1}
+
+
+def test_a_full_publish_moves_everything(warehouse):
+    publish(warehouse)
+    assert published(warehouse) == {"fct_incidents": 2, "dim_teams": 2}
+
+
+def test_a_partial_publish_drops_what_the_build_no_longer_has(warehouse):
+    warehouse.execute_sql("drop table marts__build.dim_teams")
+    publish(warehouse, rebuilt={"fct_incidents"})
+    tables = warehouse.execute_sql(
+        "select table_name from information_schema.tables where table_schema = 'marts'"
+    )
+    assert tables == [("fct_incidents",)]
