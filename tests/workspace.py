@@ -22,6 +22,8 @@ from typing import Any
 
 import duckdb
 
+from ingestion.source import CATALOGS, FOLLOW_UPS
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 # The default demo size of the end-to-end tests: several pages, every kind of record.
@@ -39,6 +41,9 @@ PROJECT_COPY_IGNORES = (
     "results",
     "secrets.toml",
 )
+
+# raw's scd2 full scans besides dashboards, as the source names them
+SCD2_TABLES = (*CATALOGS, *FOLLOW_UPS)
 
 PIPELINE = "analytics_api"
 CURSOR_PATH = "attributes.updated_at"
@@ -93,6 +98,9 @@ class Snapshot:
     fct_incidents: list[tuple[str, datetime]]  # (incident_id, updated_at) of marts
     live_dim_dashboards: set[str]  # dashboard ids marts.dim_dashboards shows as not deleted
     deleted_ids: set[str] = field(default_factory=set)  # raw.incident_deletions
+    # table -> sorted ids of the current rows of raw's other tables: every scd2 full scan
+    # (catalogs, action items, retrospectives; `_dlt_valid_to is null`) and alerts
+    current_ids: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def current_dashboards(self) -> set[tuple[str, datetime, str]]:
@@ -318,6 +326,18 @@ class Workspace:
                 ).fetchone()
                 if row:
                     destination_cursor = cursor_of(decompress_state(row[0]))
+            current_ids = {
+                table: [
+                    i
+                    for (i,) in con.execute(
+                        f"select id from raw.{table}"
+                        + (" where _dlt_valid_to is null" if table in SCD2_TABLES else "")
+                        + " order by id"
+                    ).fetchall()
+                ]
+                for table in (*SCD2_TABLES, "alerts")
+                if ("raw", table) in tables
+            }
             max_loaded = max((u for _, u in incidents if u is not None), default=None)
             fct = (
                 con.execute(
@@ -354,6 +374,7 @@ class Workspace:
             max_loaded_updated_at=max_loaded,
             fct_incidents=sorted((i, parse_ts_naive_utc(u)) for i, u in fct),
             live_dim_dashboards=live,
+            current_ids=current_ids,
         )
 
 

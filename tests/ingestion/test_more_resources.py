@@ -12,11 +12,11 @@ import pytest
 from ingestion.demo_api import run_demo_api
 from ingestion.errors import exception_chain, explain
 from ingestion.records import RecordShapeError
-from ingestion.source import CATALOGS, FOLLOW_UPS
+from ingestion.source import FOLLOW_UPS
 from tests.ingestion.test_sync import query, sync
+from tests.workspace import SCD2_TABLES
 
 SIZE = {"seed": 11, "incidents": 60, "dashboards": 10}
-SCD2_TABLES = (*CATALOGS, *FOLLOW_UPS)
 
 
 @pytest.fixture

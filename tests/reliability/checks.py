@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from tests.reliability.scenarios import TOKEN, Step
-from tests.workspace import Run, Snapshot, parse_ts
+from tests.workspace import SCD2_TABLES, Run, Snapshot, parse_ts
 
 
 def assert_one_line_failure(run: Run, *phrases: str) -> None:
@@ -58,7 +58,9 @@ def assert_cursor_within_loaded_data(snapshot: Snapshot, local: bool = True) -> 
 
 
 def assert_converged(step: Step) -> None:
-    """raw and marts equal the API's ground truth, with no duplicates."""
+    """raw and marts equal the API's ground truth, with no duplicates: incidents, dashboards,
+    and the current rows of every other resource (catalogs, action items, retrospectives,
+    alerts)."""
     after, truth = step.after, step.truth
     ids = [i for i, _ in after.incidents]
     assert len(ids) == len(set(ids)), "duplicate incident ids in raw"
@@ -70,6 +72,7 @@ def assert_converged(step: Step) -> None:
     assert after.current_dashboards == truth_dashboards(truth)
     assert after.fct_incidents == truth_incidents(truth), "marts.fct_incidents not rebuilt"
     assert after.live_dim_dashboards == {d["id"] for d in truth["dashboards"]}
+    assert after.current_ids == truth_current_ids(truth, after.current_ids)
     assert_cursor_within_loaded_data(after)
     assert not after.pending_packages
 
@@ -84,6 +87,14 @@ def truth_dashboards(truth: dict[str, Any]) -> set[tuple[str, datetime, str]]:
         (r["id"], parse_ts(r["attributes"]["updated_at"]), r["attributes"]["name"])
         for r in truth["dashboards"]
     }
+
+
+def truth_current_ids(truth: dict[str, Any], loaded: dict[str, list[str]]) -> dict[str, list]:
+    """Per raw table of `loaded`, the sorted ids the API serves now; every table the API
+    has records for must have been loaded."""
+    served = {t for t in (*SCD2_TABLES, "alerts") if truth.get(t)}
+    assert served <= set(loaded), f"never loaded: {sorted(served - set(loaded))}"
+    return {table: sorted(r["id"] for r in truth.get(table, [])) for table in loaded}
 
 
 def normalised(snapshot: Snapshot) -> list[tuple[str, datetime]]:
