@@ -87,7 +87,7 @@ class EltRun:
     requests: dict[str, dict[str, int]] = field(default_factory=dict)
     models_built: int = 0
     tests_passed: int = 0
-    build: str | None = None  # "built", or "no changes" (dbt and publish skipped)
+    build: str | None = None  # "built", "partial", or "no changes" (dbt and publish skipped)
     error: str | None = None
 
     @property

@@ -299,6 +299,15 @@ def incremental_rows(inc: dict[str, Any]) -> list[list[str]]:
                 f"<= {fig['changed']:.0f}/100 + 3 = {fig['target']:.0f}",
             ]
         )
+    rows.append(
+        [
+            "  dbt build",
+            f"{', '.join(str(b) for b in inc.get('builds', []))}:"
+            f" {fmt(inc.get('models_built'), '', 0)} of {fmt(inc.get('full_models_built'), '', 0)}"
+            f" models, {fmt(inc.get('tests_passed'), '', 0)} tests",
+            "partial: only what the changes reach",
+        ]
+    )
     for step in ("extract", "normalize", "load", "dbt", "publish"):
         rows.append([f"  {step} s", fmt(inc["seconds"].get(step)), ""])
     rows += [
