@@ -156,19 +156,27 @@ def last_published(sql_client) -> tuple[str | None, str | None]:
     return (rows[0][0], rows[0][1]) if rows else (None, None)
 
 
-def previous_run_succeeded(sql_client, run_id: str) -> bool:
-    """Whether the newest run before `run_id` that got the warehouse succeeded.
+def build_schemas_as_published(sql_client, run_id: str) -> bool:
+    """Whether no run since the last one that built and published has failed or been
+    killed (`run_id`, the run asking, left out).
 
     Only then do the build schemas hold exactly what was published: a run that failed or
-    was killed may have rebuilt some models there before it stopped.
+    was killed may have rebuilt some models there before it stopped, and a later run that
+    found nothing new to build ("no changes") left them as they were.
     """
-    rows = sql_client.execute_sql(
-        f"select status from {LEDGER_TABLE}"
-        " where run_id <> %s and status <> 'refused'"
-        " order by started_at desc limit 1",
+    built = sql_client.execute_sql(
+        f"select max(started_at) from {LEDGER_TABLE}"
+        " where status = 'success' and coalesce(build, 'built') <> 'no changes'"
+    )[0][0]
+    if built is None:
+        return False
+    failed = sql_client.execute_sql(
+        f"select count(*) from {LEDGER_TABLE}"
+        " where run_id <> %s and status not in ('success', 'refused') and started_at > %s",
         run_id,
-    )
-    return bool(rows) and rows[0][0] == "success"
+        built,
+    )[0][0]
+    return failed == 0
 
 
 def _moment(value: Any) -> datetime | None:

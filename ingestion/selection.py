@@ -12,8 +12,8 @@ schemas still hold exactly the last published build, a run only needs to rebuild
   time of the load-relative flags (an overdue follow-up) must be the same in every mart a
   build publishes.
 
-Everything is rebuilt instead when there is no published build to compare with, when the
-last run before this one failed or was killed (it may have rebuilt part of the build
+Everything is rebuilt instead when there is no published build to compare with, when a
+run since the last build failed or was killed (it may have rebuilt part of the build
 schemas), when the published manifest is missing or from another dbt version, and on a
 full refresh. Each of these is a reason the run reports.
 """
@@ -30,7 +30,7 @@ from pathlib import Path
 import dlt
 
 from ingestion.changes import Fingerprints
-from ingestion.runs import previous_run_succeeded
+from ingestion.runs import build_schemas_as_published
 from ingestion.settings import RAW_DATASET, REPO_ROOT
 
 PUBLISHED_STATE = "published_build"  # folder in the pipeline's working dir
@@ -68,7 +68,7 @@ def plan_build(
     published: Fingerprints | None,
     manifest: dict | None,
     state_dir: str,
-    previous_run_succeeded: bool,
+    build_schemas_as_published: bool,
     full_refresh: bool = False,
     dbt_version: str = "",
 ) -> BuildPlan:
@@ -82,8 +82,10 @@ def plan_build(
     if current is None or published is None:
         return BuildPlan(reason="no published build to compare with")
     project_changed = current.dbt != published.dbt
-    if not previous_run_succeeded:
-        return BuildPlan(reason="the previous run did not finish", recompute=project_changed)
+    if not build_schemas_as_published:
+        return BuildPlan(
+            reason="a run since the last build failed or was killed", recompute=project_changed
+        )
     if manifest is None:
         return BuildPlan(
             reason="no manifest saved with the published build", recompute=project_changed
@@ -165,14 +167,14 @@ def plan_for_run(
     if full_refresh or current is None or published is None:
         return plan_build(current, published, None, "", True, full_refresh)
     with pipeline.sql_client() as client:
-        succeeded = previous_run_succeeded(client, run_id)
+        as_published = build_schemas_as_published(client, run_id)
     state_dir = published_state_dir(pipeline)
     return plan_build(
         current,
         published,
         published_manifest(state_dir),
         str(state_dir),
-        succeeded,
+        as_published,
         dbt_version=version("dbt-core"),
     )
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pytest
 
 from ingestion.changes import Fingerprints
 from ingestion.publish import publish
+from ingestion.runs import build_schemas_as_published, ensure_ledger, record_run
 from ingestion.selection import BuildPlan, plan_build, rebuilt_relations
 
 DBT_VERSION = "1.10.0"
@@ -35,7 +37,7 @@ def plan(current: Fingerprints, **overrides) -> BuildPlan:
         "published": PUBLISHED,
         "manifest": MANIFEST,
         "state_dir": "/state",
-        "previous_run_succeeded": True,
+        "build_schemas_as_published": True,
         "dbt_version": DBT_VERSION,
     } | overrides
     return plan_build(**args)
@@ -87,7 +89,7 @@ def test_a_project_edit_recomputes_the_incremental_models_it_reaches():
     [
         ({"full_refresh": True}, "full refresh"),
         ({"published": None}, "no published build to compare with"),
-        ({"previous_run_succeeded": False}, "the previous run did not finish"),
+        ({"build_schemas_as_published": False}, "a run since the last build failed or was killed"),
         ({"manifest": None}, "no manifest saved with the published build"),
         ({"dbt_version": "1.11.0"}, "the published build was made by another dbt version"),
     ],
@@ -102,7 +104,7 @@ def test_everything_is_rebuilt_when_the_build_schemas_may_not_be_the_published_b
 
 
 def test_a_full_rebuild_after_a_failed_run_still_recomputes_a_project_edit():
-    built = plan(changed(dbt="dbt-2"), previous_run_succeeded=False)
+    built = plan(changed(dbt="dbt-2"), build_schemas_as_published=False)
     assert not built.partial and built.recompute
 
 
@@ -180,3 +182,52 @@ def test_a_partial_publish_drops_what_the_build_no_longer_has(warehouse):
         "select table_name from information_schema.tables where table_schema = 'marts'"
     )
     assert tables == [("fct_incidents",)]
+
+
+# ------------------------------------------------------- the build schemas as published
+class LedgerClient(Client):
+    """dlt's SQL client's `execute_sql(sql, *args)` with its `%s` placeholders."""
+
+    def execute_sql(self, sql: str, *args) -> list[tuple]:
+        return self.con.execute(sql.replace("%s", "?"), list(args)).fetchall()
+
+
+def ledger_of(*runs: tuple[str, str | None]) -> LedgerClient:
+    """A ledger with one row per (status, build), an hour apart, oldest first."""
+    client = LedgerClient(duckdb.connect())
+    ensure_ledger(client)
+    start = datetime(2026, 12, 1, tzinfo=UTC)
+    for n, (status, build) in enumerate(runs):
+        record_run(
+            client,
+            {
+                "run_id": f"run-{n}",
+                "started_at": start + timedelta(hours=n),
+                "finished_at": start + timedelta(hours=n, minutes=5),
+                "status": status,
+                "source": "demo API",
+                "full_refresh": False,
+                "build": build,
+            },
+        )
+    return client
+
+
+@pytest.mark.parametrize(
+    ("runs", "as_published"),
+    [
+        ([("success", "built")], True),
+        ([("success", "built"), ("success", "partial"), ("refused", None)], True),
+        ([("success", "built"), ("failed", None)], False),
+        ([("success", "built"), ("interrupted", None)], False),
+        # a "no changes" run builds nothing: what the failed run left in __build stays
+        ([("success", "built"), ("failed", None), ("success", "no changes")], False),
+        ([("success", "built"), ("failed", None), ("success", "partial")], True),
+        ([("failed", None)], False),
+    ],
+)
+def test_the_build_schemas_are_as_published_only_if_no_run_failed_since_the_last_build(
+    runs, as_published
+):
+    client = ledger_of(*runs)
+    assert build_schemas_as_published(client, "this-run") is as_published
