@@ -23,6 +23,12 @@ def test_the_clean_rerun_published_a_new_build(converged):
     assert converged.after.marts_full != converged.before.marts_full
 
 
+def test_the_clean_rerun_after_a_killed_build_rebuilt_everything(converged):
+    # the killed build may have rewritten any part of the __build schemas
+    expected = "everything: a run since the last build failed or was killed"
+    assert expected in converged.run.stdout, converged.run.describe()
+
+
 def test_a_rerun_without_upstream_changes_leaves_every_mart_identical(idempotent_rerun):
     step = idempotent_rerun
     assert step.run.returncode == 0, step.run.describe()
