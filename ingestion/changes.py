@@ -88,51 +88,58 @@ def dbt_fingerprint(target: str, root: Path = REPO_ROOT) -> str:
 
 @dataclass(frozen=True)
 class Fingerprints:
-    """Raw's per-table digests and the dbt project's fingerprint, at one moment."""
+    """Raw's per-table digests and the dbt project's fingerprint, at one moment.
 
-    raw_tables: dict[str, str]
+    `raw_tables` is None where raw was not digested: on PostgreSQL (no row hash), and in
+    ledger rows written before per-table digests. The dbt fingerprint is always there, so
+    an edited project is recomputed on every warehouse (`ingestion.selection`).
+    """
+
+    raw_tables: dict[str, str] | None
     dbt: str
 
     @property
-    def raw_digest(self) -> str:
-        return combined(self.raw_tables)
+    def raw_digest(self) -> str | None:
+        return None if self.raw_tables is None else combined(self.raw_tables)
 
     def same_as(self, other: Fingerprints | None) -> bool:
         """Nothing to build: raw and the dbt project both as `other` recorded them."""
-        return other is not None and (self.raw_digest, self.dbt) == (other.raw_digest, other.dbt)
+        if other is None or self.raw_digest is None:
+            return False
+        return (self.raw_digest, self.dbt) == (other.raw_digest, other.dbt)
 
-    def changed_tables(self, published: Fingerprints) -> list[str]:
-        """Raw tables whose content differs from `published`: new, changed or gone."""
-        names = set(self.raw_tables) | set(published.raw_tables)
-        return sorted(n for n in names if self.raw_tables.get(n) != published.raw_tables.get(n))
+    def changed_tables(self, published: Fingerprints) -> list[str] | None:
+        """Raw tables whose content differs from `published` (new, changed or gone), or
+        None when either side was not digested."""
+        if self.raw_tables is None or published.raw_tables is None:
+            return None
+        ours, theirs = self.raw_tables, published.raw_tables
+        return sorted(n for n in set(ours) | set(theirs) if ours.get(n) != theirs.get(n))
 
-    def ledger_columns(self) -> dict[str, str]:
-        return {
-            "raw_digest": self.raw_digest,
-            "raw_tables": json.dumps(self.raw_tables, sort_keys=True),
-            "dbt_fingerprint": self.dbt,
-        }
+    def ledger_columns(self) -> dict[str, str | None]:
+        tables = None if self.raw_tables is None else json.dumps(self.raw_tables, sort_keys=True)
+        return {"raw_digest": self.raw_digest, "raw_tables": tables, "dbt_fingerprint": self.dbt}
 
 
-def current_fingerprints(pipeline: dlt.Pipeline, settings: Settings) -> Fingerprints | None:
-    """Raw's digests and the dbt project's fingerprint now; None on PostgreSQL, where the
-    digest's row hash is not available, so every run builds everything there."""
-    if not settings.on_duckdb:
-        return None
-    with pipeline.sql_client() as client:
-        tables = raw_table_digests(client)
+def current_fingerprints(pipeline: dlt.Pipeline, settings: Settings) -> Fingerprints:
+    """Raw's digests and the dbt project's fingerprint now. On PostgreSQL raw is not
+    digested (the digest uses DuckDB's row hash), so every run builds there."""
+    tables = None
+    if settings.on_duckdb:
+        with pipeline.sql_client() as client:
+            tables = raw_table_digests(client)
     return Fingerprints(tables, dbt_fingerprint(settings.target))
 
 
 def published_fingerprints(pipeline: dlt.Pipeline) -> Fingerprints | None:
     """The fingerprints the ledger recorded for the last run that published, or None
-    (before the first, or when that run's ledger row predates per-table digests)."""
+    before the first."""
     with pipeline.sql_client() as client:
         ensure_ledger(client)
         tables, fingerprint = last_published(client)
-    if tables is None:
+    if fingerprint is None:
         return None
-    return Fingerprints(json.loads(tables), fingerprint)
+    return Fingerprints(None if tables is None else json.loads(tables), fingerprint)
 
 
 def _sha256(text: str) -> str:

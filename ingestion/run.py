@@ -144,9 +144,7 @@ def _run_steps(
     with timer.step("compare"):
         fingerprints = current_fingerprints(pipeline, settings)
         published = published_fingerprints(pipeline)
-        unchanged = not options.full_refresh and bool(
-            fingerprints and fingerprints.same_as(published)
-        )
+        unchanged = not options.full_refresh and fingerprints.same_as(published)
         plan = plan_for_run(pipeline, fingerprints, published, run_id, options.full_refresh)
     dbt_results: list[dict[str, Any]] = []
     if not unchanged:
@@ -172,7 +170,7 @@ def _run_steps(
         build=NO_CHANGES if unchanged else PARTIAL if plan.partial else "built",
         build_reason="" if unchanged else plan.reason,
         unchanged_scans=loaded.unchanged_scans,
-        fingerprints=fingerprints.ledger_columns() if fingerprints else {},
+        fingerprints=fingerprints.ledger_columns(),
     )
 
 

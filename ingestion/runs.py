@@ -146,11 +146,12 @@ ADDED_COLUMNS = (
 
 
 def last_published(sql_client) -> tuple[str | None, str | None]:
-    """The per-table raw digests (JSON) and dbt fingerprint of the newest run that
-    published (or found nothing to publish), or (None, None) before the first."""
+    """The per-table raw digests (JSON; None on PostgreSQL) and dbt fingerprint of the
+    newest run that published (or found nothing to publish), or (None, None) before the
+    first."""
     rows = sql_client.execute_sql(
         f"select raw_tables, dbt_fingerprint from {LEDGER_TABLE}"
-        " where status = 'success' and raw_digest is not null"
+        " where status = 'success' and dbt_fingerprint is not null"
         " order by finished_at desc limit 1"
     )
     return (rows[0][0], rows[0][1]) if rows else (None, None)

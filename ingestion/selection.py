@@ -82,6 +82,9 @@ def plan_build(
     if current is None or published is None:
         return BuildPlan(reason="no published build to compare with")
     project_changed = current.dbt != published.dbt
+    changed = current.changed_tables(published)
+    if changed is None:
+        return BuildPlan(reason="raw is not digested on this warehouse", recompute=project_changed)
     if not build_schemas_as_published:
         return BuildPlan(
             reason="a run since the last build failed or was killed", recompute=project_changed
@@ -91,8 +94,10 @@ def plan_build(
             reason="no manifest saved with the published build", recompute=project_changed
         )
     if manifest.get("metadata", {}).get("dbt_version") != dbt_version:
-        return BuildPlan(reason="the published build was made by another dbt version")
-    changed = current.changed_tables(published)
+        return BuildPlan(
+            reason="the published build was made by another dbt version",
+            recompute=project_changed,
+        )
     by_table = source_selectors(manifest)
     select = [by_table[t] for t in changed if t in by_table]
     select += [selector for table, selector in sorted(by_table.items()) if table.startswith("_dlt")]
@@ -158,13 +163,13 @@ def published_state_dir(pipeline: dlt.Pipeline) -> Path:
 
 def plan_for_run(
     pipeline: dlt.Pipeline,
-    current: Fingerprints | None,
+    current: Fingerprints,
     published: Fingerprints | None,
     run_id: str,
     full_refresh: bool,
 ) -> BuildPlan:
     """`plan_build` with what it needs read from the ledger and the saved manifest."""
-    if full_refresh or current is None or published is None:
+    if full_refresh or published is None or current.changed_tables(published) is None:
         return plan_build(current, published, None, "", True, full_refresh)
     with pipeline.sql_client() as client:
         as_published = build_schemas_as_published(client, run_id)

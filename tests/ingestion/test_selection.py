@@ -108,8 +108,20 @@ def test_a_full_rebuild_after_a_failed_run_still_recomputes_a_project_edit():
     assert not built.partial and built.recompute
 
 
-def test_no_fingerprints_on_postgresql_build_everything():
-    assert not plan_build(None, PUBLISHED, MANIFEST, "/state", True).partial
+def test_without_raw_digests_as_on_postgresql_everything_is_built():
+    postgres = Fingerprints(None, "dbt-1")
+    built = plan(postgres, published=Fingerprints(None, "dbt-1"))
+    assert not built.partial and not built.recompute
+    assert built.reason == "raw is not digested on this warehouse"
+
+
+def test_without_raw_digests_a_project_edit_still_recomputes_what_it_reaches():
+    built = plan(Fingerprints(None, "dbt-2"), published=Fingerprints(None, "dbt-1"))
+    assert not built.partial and built.recompute
+
+
+def test_without_raw_digests_a_run_never_counts_as_no_changes():
+    assert not Fingerprints(None, "dbt-1").same_as(Fingerprints(None, "dbt-1"))
 
 
 def test_the_summary_names_the_resources_a_partial_build_followed():
