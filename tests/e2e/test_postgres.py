@@ -77,6 +77,7 @@ def both_targets(tmp_path_factory, database):
 
     on_duckdb = Workspace(tmp_path_factory.mktemp("duckdb"))
     on_postgres = Workspace(tmp_path_factory.mktemp("postgres"))
+    on_postgres.own_project()  # the last test edits its SLA seed
     credentials = f"postgresql://{SERVER}/{database}"
     duck = on_duckdb.just("elt", **DEMO)
     pg = on_postgres.just(
@@ -146,3 +147,21 @@ def test_a_change_batch_leaves_no_orphan_child_rows_on_postgres(both_targets):
                 " where _dlt_parent_id not in (select _dlt_id from raw.incidents)"
             )
             assert cur.fetchall() == [(0,)], child
+
+
+def test_a_seed_edit_reaches_every_incident_on_postgres(both_targets):
+    """Runs after the change batch: an edited SLA target recomputes the incremental
+    `fct_incidents` on PostgreSQL too (where raw is not digested), old incidents included."""
+    _, _, credentials, _, on_postgres = both_targets
+    seed = on_postgres.project / "transform" / "seeds" / "sla_targets.csv"
+    seed.write_text(seed.read_text().replace("critical,60,", "critical,30,"))
+    rerun = on_postgres.just(
+        "elt", "target=postgres", **DEMO, DESTINATION__POSTGRES__CREDENTIALS=credentials
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    with psycopg2.connect(credentials) as con, con.cursor() as cur:
+        cur.execute(
+            "select distinct sla_target_minutes from marts.fct_incidents"
+            " where severity_level = 'critical'"
+        )
+        assert cur.fetchall() == [(30,)]
