@@ -142,17 +142,24 @@ def dbt_target_dir() -> Path:
     return Path(os.environ.get("DBT_TARGET_PATH") or REPO_ROOT / "target")
 
 
-def save_published_manifest(state_dir: Path, target_dir: Path | None = None) -> None:
+def save_published_manifest(state_dir: Path, target_dir: Path | None = None) -> bool:
     """Keep the manifest of the build just published, for the next run's comparison.
 
     Written after publish: if the run is killed in between, the previous manifest stays,
     and the next run rebuilds everything anyway (this run's ledger row is not a success).
+    Best effort: the build is published already, so a manifest that cannot be copied only
+    removes the saved one, and the next run rebuilds everything.
     """
-    state_dir.mkdir(parents=True, exist_ok=True)
-    source = (target_dir or dbt_target_dir()) / MANIFEST
+    saved = state_dir / MANIFEST
     partial = state_dir / f"{MANIFEST}.partial"
-    shutil.copyfile(source, partial)
-    partial.replace(state_dir / MANIFEST)
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile((target_dir or dbt_target_dir()) / MANIFEST, partial)
+        partial.replace(saved)
+    except OSError:
+        saved.unlink(missing_ok=True)
+        return False
+    return True
 
 
 def published_state_dir(pipeline: dlt.Pipeline) -> Path:

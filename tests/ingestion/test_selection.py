@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from datetime import UTC, datetime, timedelta
 
 import duckdb
@@ -11,7 +12,13 @@ import pytest
 from ingestion.changes import Fingerprints
 from ingestion.publish import publish
 from ingestion.runs import build_schemas_as_published, ensure_ledger, record_run
-from ingestion.selection import BuildPlan, plan_build, rebuilt_relations
+from ingestion.selection import (
+    BuildPlan,
+    plan_build,
+    published_manifest,
+    rebuilt_relations,
+    save_published_manifest,
+)
 
 DBT_VERSION = "1.10.0"
 MANIFEST = {
@@ -243,3 +250,19 @@ def test_the_build_schemas_are_as_published_only_if_no_run_failed_since_the_last
 ):
     client = ledger_of(*runs)
     assert build_schemas_as_published(client, "this-run") is as_published
+
+
+def test_the_published_manifest_is_saved_for_the_next_comparison(tmp_path):
+    target = tmp_path / "target"
+    target.mkdir()
+    (target / "manifest.json").write_text(json.dumps(MANIFEST))
+    assert save_published_manifest(tmp_path / "state", target)
+    assert published_manifest(tmp_path / "state") == MANIFEST
+
+
+def test_a_manifest_that_cannot_be_saved_removes_the_old_one(tmp_path):
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "manifest.json").write_text(json.dumps(MANIFEST))
+    assert not save_published_manifest(state, tmp_path / "no-target")
+    assert published_manifest(state) is None  # so the next run rebuilds everything
