@@ -9,21 +9,12 @@ import duckdb
 import pytest
 
 from ingestion.changes import DBT_INPUTS, dbt_fingerprint, raw_digest
+from tests.ingestion.duckdb_client import DuckDBClient
 from tests.workspace import REPO_ROOT
 
 
-class Client:
-    """The one method of dlt's SQL client that `raw_digest` uses, over a DuckDB connection."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.con = con
-
-    def execute_sql(self, sql: str) -> list[tuple]:
-        return self.con.execute(sql).fetchall()
-
-
 @pytest.fixture
-def raw() -> Client:
+def raw() -> DuckDBClient:
     """A raw dataset as dlt leaves it: a root table, a child table, an scd2 table, dlt's own."""
     con = duckdb.connect()
     con.execute("create schema raw")
@@ -43,7 +34,7 @@ def raw() -> Client:
         " as t(id, name, _dlt_valid_from, _dlt_valid_to, _dlt_load_id, _dlt_id)"
     )
     con.execute("create table raw._dlt_loads as select 'load1' as load_id, 0 as status")
-    return Client(con)
+    return DuckDBClient(con)
 
 
 def test_the_same_records_loaded_again_digest_the_same(raw):

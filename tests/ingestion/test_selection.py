@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -19,6 +18,7 @@ from ingestion.selection import (
     rebuilt_relations,
     save_published_manifest,
 )
+from tests.ingestion.duckdb_client import DuckDBClient
 
 DBT_VERSION = "1.10.0"
 MANIFEST = {
@@ -147,37 +147,21 @@ def test_the_rebuilt_relations_are_the_models_and_seeds_that_succeeded():
 
 
 # ------------------------------------------------------------------------ partial publish
-class Client:
-    """What `publish` uses of dlt's SQL client, over a DuckDB connection."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.con = con
-
-    def execute_sql(self, sql: str) -> list[tuple]:
-        return self.con.execute(sql).fetchall()
-
-    @contextlib.contextmanager
-    def begin_transaction(self):
-        self.con.execute("begin")
-        yield
-        self.con.execute("commit")
-
-
 @pytest.fixture
-def warehouse() -> Client:
+def warehouse() -> DuckDBClient:
     """A published build, then a new build that changed both of its marts."""
     con = duckdb.connect()
     con.execute("create schema marts__build")
     con.execute("create table marts__build.fct_incidents as select 1 as n")
     con.execute("create table marts__build.dim_teams as select 1 as n")
-    client = Client(con)
+    client = DuckDBClient(con)
     publish(client)
     con.execute("create or replace table marts__build.fct_incidents as select 2 as n")
     con.execute("create or replace table marts__build.dim_teams as select 2 as n")
     return client
 
 
-def published(client: Client) -> dict[str, int]:
+def published(client: DuckDBClient) -> dict[str, int]:
     return {
         name: client.execute_sql(f"select n from marts.{name}")[0][0]
         for name in ("fct_incidents", "dim_teams")
@@ -204,16 +188,9 @@ def test_a_partial_publish_drops_what_the_build_no_longer_has(warehouse):
 
 
 # ------------------------------------------------------- the build schemas as published
-class LedgerClient(Client):
-    """dlt's SQL client's `execute_sql(sql, *args)` with its `%s` placeholders."""
-
-    def execute_sql(self, sql: str, *args) -> list[tuple]:
-        return self.con.execute(sql.replace("%s", "?"), list(args)).fetchall()
-
-
-def ledger_of(*runs: tuple[str, str | None]) -> LedgerClient:
+def ledger_of(*runs: tuple[str, str | None]) -> DuckDBClient:
     """A ledger with one row per (status, build), an hour apart, oldest first."""
-    client = LedgerClient(duckdb.connect())
+    client = DuckDBClient()
     ensure_ledger(client)
     start = datetime(2026, 12, 1, tzinfo=UTC)
     for n, (status, build) in enumerate(runs):

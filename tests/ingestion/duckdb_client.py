@@ -1,0 +1,26 @@
+"""What the project uses of dlt's SQL client, over a plain DuckDB connection.
+
+For the tests of code that takes a `sql_client` (`changes`, `publish`, the ledger) without
+a pipeline: `execute_sql` with dlt's `%s` placeholders, and `begin_transaction`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import duckdb
+
+
+class DuckDBClient:
+    def __init__(self, con: duckdb.DuckDBPyConnection | None = None) -> None:
+        self.con = con or duckdb.connect()
+
+    def execute_sql(self, sql: str, *args) -> list[tuple]:
+        return self.con.execute(sql.replace("%s", "?"), list(args)).fetchall()
+
+    @contextlib.contextmanager
+    def begin_transaction(self) -> Iterator[None]:
+        self.con.execute("begin")
+        yield
+        self.con.execute("commit")
