@@ -81,8 +81,9 @@ def test_incremental_build_merges_only_newly_loaded_incidents(warehouse_copy, tm
     finally:
         con.close()
 
-    # Building fct_incidents+ also runs the singular test comparing it with a full recompute.
-    build(warehouse_copy, tmp_path, "--select", "fct_incidents+")
+    # Building +fct_incidents+ (the intermediate tables it reads are rebuilt from raw first)
+    # also runs the singular test comparing it with a full recompute.
+    build(warehouse_copy, tmp_path, "--select", "+fct_incidents+")
 
     # the incremental branch ran
     assert "cross join existing_loads" in compiled_fct_incidents(tmp_path)

@@ -1,3 +1,11 @@
+-- A table, not a view: many models and tests read it, and as a view each of them
+-- re-ran its joins (the memory and time of that: docs/performance.md).
+{{
+    config(
+        materialized='table',
+    )
+}}
+
 with
 
 incidents as (
