@@ -194,7 +194,9 @@ def test_a_rate_limited_sync_paces_itself_from_any_header_dialect(settings, head
     faults = {"rate_limit_headers": headers, "rate_limit_body": body}
     with run_demo_api(**SIZE, rate_limit=6, rate_window=1.0, faults=faults) as api:
         result, _ = sync(settings, api)
-        assert api.stats()["rate_limited"] == 0  # counted by the server, not the client
+        # counted by the server, not the client. At most one: latency jitter on a busy
+        # machine may beat the pacing margin once, which then widens (`WindowMirror`)
+        assert api.stats()["rate_limited"] <= 1
         assert result.rows["incidents"] == SIZE["incidents"]
         assert_raw_equals_ground_truth(settings, api)
 
