@@ -145,9 +145,10 @@ def _run_steps(
         fingerprints = current_fingerprints(pipeline, settings)
         published = published_fingerprints(pipeline)
         unchanged = not options.full_refresh and fingerprints.same_as(published)
-        plan = plan_for_run(pipeline, fingerprints, published, run_id, options.full_refresh)
     dbt_results: list[dict[str, Any]] = []
+    plan = None  # nothing to build: the ledger and the saved manifest need not be read
     if not unchanged:
+        plan = plan_for_run(pipeline, fingerprints, published, run_id, options.full_refresh)
         with timer.step("dbt"):  # a failed model or data test raises TransformError: no publish
             dbt_results = build(pipeline, settings, full_refresh=options.full_refresh, plan=plan)
         with timer.step("publish"), pipeline.sql_client() as client:
@@ -167,8 +168,8 @@ def _run_steps(
         cursors_before=cursors_before,
         cursors_after=incremental_cursors(pipeline),
         deletions=deletion_check.summary() if deletion_check else {},
-        build=NO_CHANGES if unchanged else PARTIAL if plan.partial else "built",
-        build_reason="" if unchanged else plan.reason,
+        build=NO_CHANGES if plan is None else PARTIAL if plan.partial else "built",
+        build_reason="" if plan is None else plan.reason,
         unchanged_scans=loaded.unchanged_scans,
         fingerprints=fingerprints.ledger_columns(),
     )
