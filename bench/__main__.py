@@ -14,7 +14,7 @@ from typing import Any
 
 from bench import report, scenarios
 from ingestion.arguments import NEW_FOLDER, ArgumentParser, bad_input_exit, comma_list, typed
-from ingestion.validation import BadInput, Integer
+from ingestion.validation import BadInput, Integer, Number
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results"
 
@@ -54,6 +54,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--skip-incremental", action="store_true", help="no change batch + incremental run"
     )
     parser.add_argument(
+        "--full-scan-hours",
+        type=typed(Number(0, 365 * 24, unit="hours"), "hours"),
+        default=None,
+        help="sources.analytics_api.full_scan_hours for the nothing-changed and incremental"
+        " runs (default: the ELT's own, every run)",
+    )
+    parser.add_argument(
         "--output",
         type=lambda text: Path(typed(NEW_FOLDER, "folder")(text)),
         default=DEFAULT_OUTPUT,
@@ -84,6 +91,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             "skip_floor": args.skip_floor,
             "skip_rate_limited": args.skip_rate_limited,
             "page_size": scenarios.PAGE_SIZE,
+            "full_scan_hours": args.full_scan_hours,
         },
         "full_load": [],
     }
@@ -97,12 +105,15 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             incremental_ws, incremental_scale = ws, scale
     if incremental_ws is not None and not args.skip_incremental:
         full = next(s for s in results["full_load"] if s["scale"] == incremental_scale)
+        hourly = scenarios.hourly_env(args.full_scan_hours)
         results["unchanged"] = scenarios.unchanged(
-            incremental_ws, incremental_scale, full, args.repeat
+            incremental_ws, incremental_scale, full, args.repeat, hourly
         )
         results["incremental"] = scenarios.incremental(
-            incremental_ws, incremental_scale, full, args.repeat
+            incremental_ws, incremental_scale, full, args.repeat, hourly
         )
+        for name in ("unchanged", "incremental"):
+            results[name]["full_scan_hours"] = args.full_scan_hours
     if not args.skip_rate_limited:
         dialects = args.rate_limit_dialects
         by_dialect = {d: scenarios.rate_limited(workdir, d) for d in dialects}

@@ -251,10 +251,18 @@ def request_rows(scales: list[dict[str, Any]]) -> list[list[str]]:
     return rows
 
 
+def cadence(figures: dict[str, Any]) -> str:
+    """The full-scan cadence the hourly runs used, when not the default (every run)."""
+    hours = figures.get("full_scan_hours")
+    return "" if hours is None else f", full_scan_hours {hours:g}"
+
+
 def unchanged_rows(quiet: dict[str, Any]) -> list[list[str]]:
     target = UNCHANGED_WALL.get(quiet["scale"])
     wall = quiet["wall_s"]
-    rows = [[f"Nothing changed (after {quiet['scale']} full load)", "value", "target"]]
+    rows = [
+        [f"Nothing changed (after {quiet['scale']} full load){cadence(quiet)}", "value", "target"]
+    ]
     rows.append(["  dbt", ", ".join(str(b) for b in quiet["builds"]), "no changes: not run"])
     rows.append(["  requests", fmt(quiet["requests"]), "(info)"])
     for step in ("extract", "compare scans", "normalize", "load", "compare", "dbt", "publish"):
@@ -272,7 +280,7 @@ def unchanged_rows(quiet: dict[str, Any]) -> list[list[str]]:
 
 
 def incremental_rows(inc: dict[str, Any]) -> list[list[str]]:
-    rows = [[f"Incremental (after {inc['scale']} full load)", "value", "target"]]
+    rows = [[f"Incremental (after {inc['scale']} full load){cadence(inc)}", "value", "target"]]
     batch = inc["batches"][0] if inc["batches"] else {}
     rows.append(
         [

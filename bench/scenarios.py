@@ -195,12 +195,23 @@ def requests_per_resource(
     }
 
 
+def hourly_env(full_scan_hours: float | None) -> dict[str, str]:
+    """Settings of the hourly runs (not the full load): the full-scan cadence, when given."""
+    if full_scan_hours is None:
+        return {}
+    return {"SOURCES__ANALYTICS_API__FULL_SCAN_HOURS": str(full_scan_hours)}
+
+
 def unchanged(
-    ws: Workspace, scale: str, full: dict[str, Any], repeat: int | None
+    ws: Workspace,
+    scale: str,
+    full: dict[str, Any],
+    repeat: int | None,
+    hourly: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """ELT again on the same warehouse with nothing changed upstream (an hour of quiet)."""
     incidents, dashboards = SCALES[scale]
-    env = elt_env(ws, incidents=incidents, dashboards=dashboards)
+    env = elt_env(ws, incidents=incidents, dashboards=dashboards) | (hourly or {})
 
     def once(i: int):
         _log(f"{scale}: nothing changed, ELT #{i + 1}")
@@ -226,11 +237,15 @@ def unchanged(
 
 
 def incremental(
-    ws: Workspace, scale: str, full: dict[str, Any], repeat: int | None
+    ws: Workspace,
+    scale: str,
+    full: dict[str, Any],
+    repeat: int | None,
+    hourly: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Change batch, ELT again on the same warehouse; compared with the full load."""
     incidents, dashboards = SCALES[scale]
-    env = elt_env(ws, incidents=incidents, dashboards=dashboards)
+    env = elt_env(ws, incidents=incidents, dashboards=dashboards) | (hourly or {})
     batches: list[dict[str, Any]] = []
 
     def once(i: int):

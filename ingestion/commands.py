@@ -53,6 +53,12 @@ def _parser() -> ArgumentParser:
         " (otherwise every sources.analytics_api.deletion_check_hours)",
     )
     parser.add_argument(
+        "--full-scans",
+        action="store_true",
+        help="read the catalogs, action items and retrospectives whole this run"
+        " (otherwise every sources.analytics_api.full_scan_hours; default: every run)",
+    )
+    parser.add_argument(
         "--summary-json",
         metavar="PATH",
         type=typed(NEW_FILE, "path"),
@@ -103,6 +109,7 @@ def elt(argv: list[str]) -> int:
             full_refresh=args.full_refresh,
             backfill=backfill,
             check_deletions=args.check_deletions,
+            full_scans=args.full_scans,
         )
         summary = run_elt(settings, options)
     except KeyboardInterrupt:

@@ -14,6 +14,14 @@ one, and an identical scan has neither.
 The fingerprints live in the warehouse (`ops.full_scan_digests`), written only after the
 load that carried them succeeded, so they describe what raw holds: a new or replaced
 warehouse, or a load that failed, makes the next run load the scan in full.
+
+The same table keeps when each scan last loaded (`scanned_at`). That is what the full-scan
+cadence (`sources.analytics_api.full_scan_hours`, default 0 = every run) reads: the catalogs,
+action items and retrospectives are then listed only when their last loaded scan is older
+than the cadence (or the run asks, `--full-scans`). A scan not due is not selected at all, so
+its tables are untouched (scd2 retires a record only when a scan that ran lacks it); a scan
+that fails to load leaves its `scanned_at` as it was, so the next run reads it again.
+Dashboards are not on the cadence: their scan is the only way to see a dashboard change.
 """
 
 from __future__ import annotations
@@ -22,9 +30,11 @@ import gzip
 import hashlib
 import os
 from collections.abc import Iterator
+from datetime import datetime
 
 import dlt
 
+from ingestion.deletions import check_due
 from ingestion.dlt_internals import extracted_table_files
 from ingestion.runs import LEDGER_SCHEMA
 
@@ -50,16 +60,40 @@ def scan_digest(paths: list[str]) -> str:
     return f"{total % 2**256:064x}"
 
 
-def stored_digests(pipeline: dlt.Pipeline) -> dict[str, str]:
-    """table -> the fingerprint of its scan last loaded into this warehouse."""
+def _stored(pipeline: dlt.Pipeline) -> list[tuple[str, str | None, str | None]]:
+    """(table, digest, scanned_at) of every scan loaded into this warehouse."""
     with pipeline.sql_client() as client:
         client.execute_sql(f"create schema if not exists {LEDGER_SCHEMA}")
         client.execute_sql(
             f"create table if not exists {DIGEST_TABLE}"
-            " (table_name varchar primary key, digest varchar)"
+            " (table_name varchar primary key, digest varchar, scanned_at varchar)"
         )
-        rows = client.execute_sql(f"select table_name, digest from {DIGEST_TABLE}")
-    return {table: digest for table, digest in rows}
+        # warehouses from before the cadence: the column starts empty (every scan due)
+        client.execute_sql(
+            f"alter table {DIGEST_TABLE} add column if not exists scanned_at varchar"
+        )
+        rows = client.execute_sql(f"select table_name, digest, scanned_at from {DIGEST_TABLE}")
+    return [(table, digest, scanned_at) for table, digest, scanned_at in rows]
+
+
+def stored_digests(pipeline: dlt.Pipeline) -> dict[str, str]:
+    """table -> the fingerprint of its scan last loaded into this warehouse."""
+    return {table: digest for table, digest, _ in _stored(pipeline) if digest is not None}
+
+
+def last_scanned(pipeline: dlt.Pipeline) -> dict[str, str]:
+    """table -> when its scan last loaded into this warehouse (ISO 8601, UTC); empty before
+    the first load."""
+    if not pipeline.default_schema_name:  # nothing loaded yet, maybe no dataset either
+        return {}
+    return {table: when for table, _, when in _stored(pipeline) if when is not None}
+
+
+def scans_not_due(
+    scanned: dict[str, str], tables: list[str], every_hours: float, now: datetime
+) -> list[str]:
+    """The tables of `tables` whose last loaded scan is younger than the cadence (0: none)."""
+    return [table for table in tables if not check_due(scanned.get(table), every_hours, now)]
 
 
 def drop_unchanged_scans(
@@ -86,15 +120,30 @@ def drop_unchanged_scans(
     return unchanged, changed
 
 
-def record_digests(pipeline: dlt.Pipeline, digests: dict[str, str]) -> None:
-    """After a successful load: these scans are what raw now holds."""
-    if not digests:
+def record_scans(
+    pipeline: dlt.Pipeline, digests: dict[str, str], scanned: list[str], now: datetime
+) -> None:
+    """After a successful load: the changed scans (`digests`) are what raw now holds, and
+    every table in `scanned` was read whole at `now` (an unchanged scan keeps its digest)."""
+    if not digests and not scanned:
         return
+    when = now.isoformat()
     with pipeline.sql_client() as client:
-        for table, digest in sorted(digests.items()):
-            client.execute_sql(
-                f"insert into {DIGEST_TABLE} (table_name, digest) values (%s, %s)"
-                " on conflict (table_name) do update set digest = excluded.digest",
-                table,
-                digest,
-            )
+        for table in sorted(set(scanned) | set(digests)):
+            if table in digests:
+                client.execute_sql(
+                    f"insert into {DIGEST_TABLE} (table_name, digest, scanned_at)"
+                    " values (%s, %s, %s) on conflict (table_name) do update"
+                    " set digest = excluded.digest, scanned_at = excluded.scanned_at",
+                    table,
+                    digests[table],
+                    when,
+                )
+            else:
+                client.execute_sql(
+                    f"insert into {DIGEST_TABLE} (table_name, digest, scanned_at)"
+                    " values (%s, null, %s) on conflict (table_name) do update"
+                    " set scanned_at = excluded.scanned_at",
+                    table,
+                    when,
+                )

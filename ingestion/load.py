@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import dlt
@@ -17,7 +18,7 @@ import pyarrow as pa
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from ingestion.arrow_pages import prune_orphans
-from ingestion.full_scans import drop_unchanged_scans, record_digests
+from ingestion.full_scans import drop_unchanged_scans, record_scans
 from ingestion.recovery import adopt_earlier_schema, finish_interrupted_commit
 from ingestion.settings import RAW_DATASET, Settings
 from ingestion.summary import StepTimer
@@ -97,11 +98,13 @@ def load(
             load_and_prune(pipeline)
     adopt_earlier_schema(pipeline)
     known = {} if full_refresh else table_columns(pipeline)
+    scanned = scd2_resources(source)  # read whole this run, at about this moment
+    scanned_at = datetime.now(UTC)
     with timer.step("extract"):
         if full_refresh:
             # scd2 tables are a full scan every run anyway: keep their history (which
             # dashboards were deleted, and when) and start everything else from scratch
-            history = scd2_resources(source)
+            history = scanned
             rest = [name for name in source.selected_resources if name not in history]
             if rest:
                 pipeline.extract(
@@ -117,7 +120,7 @@ def load(
     scans: dict[str, str] = {}
     if not full_refresh:  # a full refresh loads everything it read
         with timer.step("compare scans"):
-            unchanged, scans = drop_unchanged_scans(pipeline, scd2_resources(source))
+            unchanged, scans = drop_unchanged_scans(pipeline, scanned)
     with timer.step("normalize"):
         info = pipeline.normalize(workers=workers)
     # the Arrow batches are written: give their buffers back before DuckDB and dbt need memory
@@ -133,7 +136,7 @@ def load(
     }
     with timer.step("load"):
         load_and_prune(pipeline)
-    record_digests(pipeline, scans)
+    record_scans(pipeline, scans, scanned, scanned_at)
     return LoadResult(rows, new_columns, unchanged)
 
 

@@ -22,6 +22,7 @@ from ingestion.changes import current_fingerprints, published_fingerprints
 from ingestion.cursors import incremental_cursors, rewind_cursors
 from ingestion.deletions import DeletionCheck, check_due, last_checked, read_known
 from ingestion.errors import TransformError, explain
+from ingestion.full_scans import last_scanned, scans_not_due
 from ingestion.http import ApiSession
 from ingestion.load import load, loader_file_format, make_pipeline
 from ingestion.publish import publish
@@ -40,7 +41,12 @@ from ingestion.selection import (
     save_published_manifest,
 )
 from ingestion.settings import SOURCE_NAME, Settings
-from ingestion.source import Backfill, analytics_api_source, deletion_listing_params
+from ingestion.source import (
+    CADENCED_SCANS,
+    Backfill,
+    analytics_api_source,
+    deletion_listing_params,
+)
 from ingestion.summary import NO_CHANGES, PARTIAL, RunSummary, StepTimer, per_resource
 
 
@@ -52,6 +58,7 @@ class RunOptions:
     backfill: Backfill | None = None
     extra_resources: tuple[dict[str, Any], ...] = ()
     check_deletions: bool = False  # list every incident now, whatever the cadence says
+    full_scans: bool = False  # read every full scan now, whatever its cadence says
 
 
 def run_elt(settings: Settings, options: RunOptions | None = None) -> RunSummary:
@@ -122,6 +129,7 @@ def _run_steps(
     timer = StepTimer()
     cursors_before = incremental_cursors(pipeline)
     deletion_check = plan_deletion_check(pipeline, settings, options)
+    skipped_scans = plan_skipped_scans(pipeline, settings, options)
     with api_endpoint(settings) as (base_url, token):
         session = ApiSession(base_url, retry_policy(settings))
         source = analytics_api_source(
@@ -132,6 +140,7 @@ def _run_steps(
             list(options.extra_resources),
             options.backfill,
             deletion_check,
+            skipped_scans,
         )
         loaded = load(
             pipeline,
@@ -171,8 +180,25 @@ def _run_steps(
         build=NO_CHANGES if plan is None else PARTIAL if plan.partial else "built",
         build_reason="" if plan is None else plan.reason,
         unchanged_scans=loaded.unchanged_scans,
+        scans_not_due=skipped_scans,
         fingerprints=fingerprints.ledger_columns(),
     )
+
+
+def plan_skipped_scans(
+    pipeline: dlt.Pipeline, settings: Settings, options: RunOptions
+) -> list[str]:
+    """The full scans this run leaves out: loaded more recently than `full_scan_hours` ago.
+
+    Every scan is due on a full refresh, when the run asks (`--full-scans`), and with the
+    default cadence 0; a backfill reads incidents only anyway.
+    """
+    if options.full_refresh or options.full_scans or options.backfill:
+        return []
+    if settings.full_scan_hours <= 0:
+        return []
+    scanned = last_scanned(pipeline)
+    return scans_not_due(scanned, list(CADENCED_SCANS), settings.full_scan_hours, datetime.now(UTC))
 
 
 def plan_deletion_check(

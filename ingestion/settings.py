@@ -145,6 +145,14 @@ SETTINGS: list[Setting] = [
         " (0 = every run; `just elt --check-deletions` forces one).",
     ),
     Setting(
+        "full_scan_hours",
+        "sources.analytics_api.full_scan_hours",
+        0.0,
+        Number(0, 365 * 24, unit="hours"),
+        "hours between full scans of the catalogs, action items and retrospectives (lists"
+        " the API cannot filter); 0 = every run, `just elt --full-scans` forces them.",
+    ),
+    Setting(
         "request_max_attempts",
         "runtime.request_max_attempts",
         _RETRY.max_attempts,
@@ -287,6 +295,7 @@ class Settings:
     initial_updated_at: str
     lag_seconds: int
     deletion_check_hours: float
+    full_scan_hours: float
     request_max_attempts: int
     request_backoff_factor: float
     request_max_retry_delay: float

@@ -172,6 +172,9 @@ FULL_SCAN_COLUMNS: dict[str, dict[str, dict[str, Any]]] = {
     name: contract_columns(name) | NESTED_COLUMNS.get(name, {}) for name in (*CATALOGS, *FOLLOW_UPS)
 }
 SCD2 = {"disposition": "merge", "strategy": "scd2"}
+# The full scans that may skip runs (`sources.analytics_api.full_scan_hours`); dashboards are
+# read every run (`ingestion.full_scans`).
+CADENCED_SCANS: tuple[str, ...] = tuple(FULL_SCAN_COLUMNS)
 
 
 # Resources whose pages are handed to dlt as Arrow tables (see ingestion/arrow_pages.py):
@@ -324,11 +327,13 @@ def analytics_api_source(
     extra_resources: list[dict[str, Any]] | None = None,
     backfill: Backfill | None = None,
     deletion_check: DeletionCheck | None = None,
+    skipped_scans: list[str] | None = None,
 ):
     """The dlt source object for one run; a backfill reads incidents only.
 
     With a `deletion_check`, the run also lists every incident to find the deleted ones
-    (`ingestion.deletions`); the cadence is decided by the caller.
+    (`ingestion.deletions`); the cadence is decided by the caller, as for the full scans this
+    run leaves out (`skipped_scans`: not selected, so their tables stay as they are).
     """
     config = build_config(settings, base_url, api_key, session, extra_resources, backfill)
     source = rest_api_source(config, name=SOURCE_NAME)
@@ -338,6 +343,8 @@ def analytics_api_source(
         resource.add_step(PagesToArrow(resource, columns))
     if backfill:
         return source.with_resources("incidents")
+    for name in skipped_scans or ():
+        source.resources[name].selected = False
     if deletion_check is not None:
         source.resources.add(deletions_resource(deletion_check, base_url, api_key, session))
     return source

@@ -55,6 +55,8 @@ class RunSummary:
     build_reason: str = ""  # why everything, or what the partial build followed
     # full scans that read what the last loaded scan read: not normalized or loaded again
     unchanged_scans: list[str] = field(default_factory=list)
+    # full scans left out: loaded less than `full_scan_hours` ago
+    scans_not_due: list[str] = field(default_factory=list)
     fingerprints: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -122,6 +124,11 @@ class RunSummary:
             lines.append(
                 f"  unchanged    {', '.join(self.unchanged_scans)}"
                 " (full scans as last loaded: not loaded again)"
+            )
+        if self.scans_not_due:
+            lines.append(
+                f"  not due      {', '.join(self.scans_not_due)}"
+                " (full scans loaded within full_scan_hours: not read; --full-scans reads them)"
             )
         for table, columns in sorted(self.new_columns.items()):
             lines.append(f"  new columns  {table}: {', '.join(columns)}")
