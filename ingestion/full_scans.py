@@ -22,6 +22,13 @@ than the cadence (or the run asks, `--full-scans`). A scan not due is not select
 its tables are untouched (scd2 retires a record only when a scan that ran lacks it); a scan
 that fails to load leaves its `scanned_at` as it was, so the next run reads it again.
 Dashboards are not on the cadence: their scan is the only way to see a dashboard change.
+
+A scan pages by offset, so a record added ahead of the current page while the scan runs
+pushes the records after it one place down, and the next page lists again the record that
+ended the last one. scd2 would load both copies as two current versions of one record (dlt
+deduplicates by primary key for the `merge` of incidents and alerts, not for scd2). So each
+scan passes its records through `ScanRepeats`, which keeps the first copy of each id per
+run and drops the rest; the ids are released once the run has extracted.
 """
 
 from __future__ import annotations
@@ -29,7 +36,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
 import dlt
@@ -39,6 +47,39 @@ from ingestion.dlt_internals import extracted_table_files
 from ingestion.runs import LEDGER_SCHEMA
 
 DIGEST_TABLE = f"{LEDGER_SCHEMA}.full_scan_digests"
+
+
+class ScanRepeats:
+    """The ids each full scan of one run has yielded, to drop a record listed twice.
+
+    The first copy is kept: the scan is a read over time either way, and the next scan
+    loads whatever changed since. `repeats` counts the dropped copies per resource.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[str, set[str]] = {}
+        self.repeats: Counter[str] = Counter()
+
+    def first_sighting(self, resource: str) -> Callable[[dict], bool]:
+        """A `processing_steps` filter for `resource`: true for an id not yielded yet."""
+        seen = self._seen.setdefault(resource, set())
+
+        def keep(record: dict) -> bool:
+            key = record.get("id") if isinstance(record, dict) else None
+            if key is None:  # the record check names the problem
+                return True
+            if key in seen:
+                self.repeats[resource] += 1
+                return False
+            seen.add(key)
+            return True
+
+        return keep
+
+    def release(self) -> None:
+        """After extract: the ids are not needed any more (millions at the large scale)."""
+        for seen in self._seen.values():
+            seen.clear()
 
 
 def file_lines(path: str) -> Iterator[bytes]:

@@ -22,7 +22,7 @@ from ingestion.changes import current_fingerprints, published_fingerprints
 from ingestion.cursors import incremental_cursors, rewind_cursors
 from ingestion.deletions import DeletionCheck, check_due, last_checked, read_known
 from ingestion.errors import TransformError, explain
-from ingestion.full_scans import last_scanned, scans_not_due
+from ingestion.full_scans import ScanRepeats, last_scanned, scans_not_due
 from ingestion.http import ApiSession
 from ingestion.load import load, loader_file_format, make_pipeline
 from ingestion.publish import publish
@@ -130,6 +130,7 @@ def _run_steps(
     cursors_before = incremental_cursors(pipeline)
     deletion_check = plan_deletion_check(pipeline, settings, options)
     skipped_scans = plan_skipped_scans(pipeline, settings, options)
+    repeats = ScanRepeats()
     with api_endpoint(settings) as (base_url, token):
         session = ApiSession(base_url, retry_policy(settings))
         source = analytics_api_source(
@@ -141,6 +142,7 @@ def _run_steps(
             options.backfill,
             deletion_check,
             skipped_scans,
+            repeats,
         )
         loaded = load(
             pipeline,
@@ -149,6 +151,7 @@ def _run_steps(
             options.full_refresh,
             loader_file_format(settings),
             settings.normalize_workers,
+            repeats,
         )
     with timer.step("compare"):
         fingerprints = current_fingerprints(pipeline, settings)
@@ -181,6 +184,7 @@ def _run_steps(
         build_reason="" if plan is None else plan.reason,
         unchanged_scans=loaded.unchanged_scans,
         scans_not_due=skipped_scans,
+        repeated=loaded.repeated,
         fingerprints=fingerprints.ledger_columns(),
     )
 

@@ -26,6 +26,7 @@ from dlt.sources.rest_api.typing import RESTAPIConfig
 from ingestion.arrow_pages import ROOT_COLUMNS, BatchPages, PagesToArrow
 from ingestion.contract import ATTRIBUTES_SCHEMA, CONTRACT
 from ingestion.deletions import DeletionCheck, deletions_resource
+from ingestion.full_scans import ScanRepeats
 from ingestion.http import ApiSession
 from ingestion.paging import (
     PAGINATOR_TYPE,
@@ -233,8 +234,15 @@ def updated_at_endpoint(
     }
 
 
-def resources(settings: Settings, backfill: Backfill | None = None) -> list[dict[str, Any]]:
-    """The API's resources. A new endpoint is one more dict here (or in a caller's list)."""
+def resources(
+    settings: Settings, backfill: Backfill | None = None, repeats: ScanRepeats | None = None
+) -> list[dict[str, Any]]:
+    """The API's resources. A new endpoint is one more dict here (or in a caller's list).
+
+    The full scans drop a record listed twice in one scan (`repeats`, see
+    `ingestion.full_scans.ScanRepeats`).
+    """
+    repeats = repeats or ScanRepeats()
     return [
         {
             "name": "dashboards",
@@ -243,7 +251,10 @@ def resources(settings: Settings, backfill: Backfill | None = None) -> list[dict
             "write_disposition": {"disposition": "merge", "strategy": "scd2"},
             "endpoint": {"path": "dashboards"},
             "columns": DASHBOARD_COLUMNS,
-            "processing_steps": [{"map": check_record("dashboards", DASHBOARD_COLUMNS)}],
+            "processing_steps": [
+                {"filter": repeats.first_sighting("dashboards")},
+                {"map": check_record("dashboards", DASHBOARD_COLUMNS)},
+            ],
         },
         {
             "name": "incidents",
@@ -265,11 +276,11 @@ def resources(settings: Settings, backfill: Backfill | None = None) -> list[dict
                 {"map": utc_cursor("alerts")},
             ],
         },
-        *(full_scan(name, CATALOGS.get(name, name)) for name in FULL_SCAN_COLUMNS),
+        *(full_scan(name, CATALOGS.get(name, name), repeats) for name in FULL_SCAN_COLUMNS),
     ]
 
 
-def full_scan(name: str, path: str) -> dict[str, Any]:
+def full_scan(name: str, path: str, repeats: ScanRepeats) -> dict[str, Any]:
     """A list without a filter (catalogs, action items, retrospectives): scd2 like dashboards."""
     columns = FULL_SCAN_COLUMNS[name]
     return {
@@ -277,7 +288,10 @@ def full_scan(name: str, path: str) -> dict[str, Any]:
         "write_disposition": SCD2,
         "endpoint": {"path": path},
         "columns": columns,
-        "processing_steps": [{"map": check_record(name, columns)}],
+        "processing_steps": [
+            {"filter": repeats.first_sighting(name)},
+            {"map": check_record(name, columns)},
+        ],
     }
 
 
@@ -288,6 +302,7 @@ def build_config(
     session: ApiSession,
     extra_resources: list[dict[str, Any]] | None = None,
     backfill: Backfill | None = None,
+    repeats: ScanRepeats | None = None,
 ) -> RESTAPIConfig:
     """The whole source as one config dict: the starting config's shape, valid on dlt."""
     return {
@@ -305,7 +320,7 @@ def build_config(
                 "params": {"page[size]": settings.page_size},
             },
         },
-        "resources": [*resources(settings, backfill), *(extra_resources or [])],
+        "resources": [*resources(settings, backfill, repeats), *(extra_resources or [])],
     }
 
 
@@ -328,14 +343,16 @@ def analytics_api_source(
     backfill: Backfill | None = None,
     deletion_check: DeletionCheck | None = None,
     skipped_scans: list[str] | None = None,
+    repeats: ScanRepeats | None = None,
 ):
     """The dlt source object for one run; a backfill reads incidents only.
 
     With a `deletion_check`, the run also lists every incident to find the deleted ones
     (`ingestion.deletions`); the cadence is decided by the caller, as for the full scans this
     run leaves out (`skipped_scans`: not selected, so their tables stay as they are).
+    `repeats` drops a record a full scan lists twice; the caller releases it after extract.
     """
-    config = build_config(settings, base_url, api_key, session, extra_resources, backfill)
+    config = build_config(settings, base_url, api_key, session, extra_resources, backfill, repeats)
     source = rest_api_source(config, name=SOURCE_NAME)
     for name, columns in ARROW_RESOURCES.items():
         resource = source.resources[name]

@@ -57,6 +57,8 @@ class RunSummary:
     unchanged_scans: list[str] = field(default_factory=list)
     # full scans left out: loaded less than `full_scan_hours` ago
     scans_not_due: list[str] = field(default_factory=list)
+    # per full scan: records it listed twice (offset paging while records were added)
+    repeated: dict[str, int] = field(default_factory=dict)
     fingerprints: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -125,6 +127,9 @@ class RunSummary:
                 f"  unchanged    {', '.join(self.unchanged_scans)}"
                 " (full scans as last loaded: not loaded again)"
             )
+        if self.repeated:
+            counts = ", ".join(f"{n} {table}" for table, n in sorted(self.repeated.items()))
+            lines.append(f"  repeated     {counts} (listed twice in one scan: loaded once)")
         if self.scans_not_due:
             lines.append(
                 f"  not due      {', '.join(self.scans_not_due)}"

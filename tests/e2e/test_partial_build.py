@@ -14,57 +14,17 @@ digest, so rebuilds nothing) is a newer load in raw.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
-from tests.workspace import Workspace, checksum
+from tests.marts import differences_from_full_rebuild
+from tests.workspace import Workspace
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("partial_build")]
 
 SMALL_DEMO = {"ELT__DEMO_API__INCIDENTS": "60", "ELT__DEMO_API__DASHBOARDS": "6"}
-RE_READ_LINEAGE = ("dlt_load_id", "dlt_id")
 SEED = "transform/seeds/sla_targets.csv"
 STAGING_DASHBOARDS = "transform/models/staging/analytics_api/stg_analytics_api__dashboards.sql"
-
-
-def full_rebuild(ws: Workspace) -> subprocess.CompletedProcess:
-    """The whole dbt project built from the workspace's raw into `*__check` schemas."""
-    args = ["build", "--target", "duckdb", "--exclude-resource-type", "unit_test"]
-    args += ["--full-refresh", "--vars", "{schema_suffix: __check}"]
-    env = ws.env(DBT_TARGET_PATH=str(ws.root / "dbt_check_target"))
-    return subprocess.run(
-        [sys.executable, "-m", "dbt.cli.main", *args],
-        cwd=ws.project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
-def differences_from_full_rebuild(ws: Workspace) -> dict[str, tuple[str, str]]:
-    """Published mart -> (its checksum, the full rebuild's), for each that differs."""
-    rebuild = full_rebuild(ws)
-    assert rebuild.returncode == 0, rebuild.stdout[-3000:]
-    with ws.connect() as con:
-        marts = [
-            name
-            for (name,) in con.execute(
-                "select table_name from information_schema.tables"
-                " where table_schema = 'marts' order by 1"
-            ).fetchall()
-        ]
-        assert marts
-        sums = {
-            name: (
-                checksum(con, f"marts.{name}", skip_lineage=False, left_out=RE_READ_LINEAGE),
-                checksum(con, f"marts__check.{name}", False, left_out=RE_READ_LINEAGE),
-            )
-            for name in marts
-        }
-    return {name: pair for name, pair in sums.items() if pair[0] != pair[1]}
 
 
 def rebuilt_models(ws: Workspace, label: str) -> set[str]:

@@ -79,6 +79,11 @@ def full_refresh(reliability) -> Step:
 
 
 @pytest.fixture(scope="session")
+def partial_under_faults(reliability) -> Step:
+    return scenarios.partial_under_faults(*reliability)
+
+
+@pytest.fixture(scope="session")
 def audit_failure(reliability) -> Step:
     return scenarios.audit_failure(*reliability)
 

@@ -18,7 +18,8 @@ session drives the warehouse through the whole sequence exactly once, in order:
 
 first load -> change batch + every API fault -> locks -> two runs at once + SIGKILL in
 extract -> change batch + SIGKILL in load -> change batch + SIGKILL in dbt -> clean rerun
-(converges) -> idempotent rerun -> full refresh -> change batch with a dbt test failure
+(converges) -> idempotent rerun -> full refresh -> change batch read through transient
+faults (a partial build, converges) -> change batch with a dbt test failure
 (write-audit-publish) -> incremental rerun -> full-refresh rerun (converges).
 """
 
@@ -42,6 +43,7 @@ import duckdb
 import psutil
 
 from ingestion.demo_api import DemoAPI
+from tests.marts import differences_from_full_rebuild
 from tests.workspace import Run, Snapshot, Workspace
 
 # small data, several pages: 120 incidents at 20 a page; a change batch touches ~40 of them
@@ -492,6 +494,39 @@ def full_refresh(ws: Workspace, demo: DemoAPI) -> Step:
     before = idempotent_rerun(ws, demo).after
     run = ws.elt("full_refresh=true", via_just=True)
     return Step(run=run, before=before, after=ws.snapshot(), truth=demo.ground_truth())
+
+
+# Faults a run gets through: a tight limit in the vendor's X-RateLimit dialect with plain
+# 429 bodies, timestamps in local UTC offsets, records repeated across pages, null
+# attributes left out. None changes what the API holds, so the run must equal its truth.
+TRANSIENT = {
+    "rate_limit": 15,
+    "rate_window": 1,
+    "rate_limit_headers": "x",
+    "rate_limit_body": "plain",
+    "local_offsets": True,
+    "duplicate_rate": 0.3,
+    "omit_null_attributes": True,
+}
+
+
+@step
+def partial_under_faults(ws: Workspace, demo: DemoAPI) -> Step:
+    """After a clean full build: a change batch read through `TRANSIENT` faults. No run
+    failed since that build, so this one takes the partial path; its marts must equal the
+    API's ground truth and a whole `dbt build` of the same raw (`rebuild_differences`)."""
+    full_refresh(ws, demo)
+    demo.apply_changes(1)
+    before = ws.snapshot()
+    demo.set_faults(**TRANSIENT)
+    try:
+        # the limit's waits are a second long: let the retries honour them
+        run = ws.elt(via_just=True, RUNTIME__REQUEST_MAX_RETRY_DELAY="2")
+    finally:
+        demo.set_faults(**HEALTHY)
+    step = Step(run=run, before=before, after=ws.snapshot(), truth=demo.ground_truth())
+    step.notes["rebuild_differences"] = differences_from_full_rebuild(ws)
+    return step
 
 
 @step

@@ -64,3 +64,23 @@ def test_full_refresh_builds_the_same_incident_marts_as_the_incremental_path(ful
     after = {k: v for k, v in full_refresh.after.marts.items() if k not in history}
     before = {k: v for k, v in full_refresh.before.marts.items() if k not in history}
     assert after == before
+
+
+def test_a_change_read_through_transient_faults_succeeds_with_a_partial_build(
+    partial_under_faults,
+):
+    step = partial_under_faults
+    assert step.run.returncode == 0, step.run.describe()
+    assert "(only downstream of" in step.run.stdout, step.run.describe()
+
+
+def test_a_partial_build_under_transient_faults_converges_to_the_ground_truth(
+    partial_under_faults,
+):
+    assert_converged(partial_under_faults)
+
+
+def test_a_partial_build_under_transient_faults_publishes_what_a_full_rebuild_would(
+    partial_under_faults,
+):
+    assert partial_under_faults.notes["rebuild_differences"] == {}
