@@ -101,18 +101,21 @@ def scan_digest(paths: list[str]) -> str:
     return f"{total % 2**256:064x}"
 
 
+def _ensure_table(client) -> None:
+    """The digest table, also in a warehouse from before the cadence (whose scans then
+    start with no `scanned_at`: every one due)."""
+    client.execute_sql(f"create schema if not exists {LEDGER_SCHEMA}")
+    client.execute_sql(
+        f"create table if not exists {DIGEST_TABLE}"
+        " (table_name varchar primary key, digest varchar, scanned_at varchar)"
+    )
+    client.execute_sql(f"alter table {DIGEST_TABLE} add column if not exists scanned_at varchar")
+
+
 def _stored(pipeline: dlt.Pipeline) -> list[tuple[str, str | None, str | None]]:
     """(table, digest, scanned_at) of every scan loaded into this warehouse."""
     with pipeline.sql_client() as client:
-        client.execute_sql(f"create schema if not exists {LEDGER_SCHEMA}")
-        client.execute_sql(
-            f"create table if not exists {DIGEST_TABLE}"
-            " (table_name varchar primary key, digest varchar, scanned_at varchar)"
-        )
-        # warehouses from before the cadence: the column starts empty (every scan due)
-        client.execute_sql(
-            f"alter table {DIGEST_TABLE} add column if not exists scanned_at varchar"
-        )
+        _ensure_table(client)
         rows = client.execute_sql(f"select table_name, digest, scanned_at from {DIGEST_TABLE}")
     return [(table, digest, scanned_at) for table, digest, scanned_at in rows]
 
@@ -170,6 +173,7 @@ def record_scans(
         return
     when = now.isoformat()
     with pipeline.sql_client() as client:
+        _ensure_table(client)  # a first run that is a full refresh never read the table
         for table in sorted(set(scanned) | set(digests)):
             if table in digests:
                 client.execute_sql(

@@ -133,6 +133,13 @@ def test_a_full_refresh_reads_every_scan_whatever_the_cadence(six_hourly, api):
     assert session.stats.requests["/v1/action_items"] > 0
 
 
+def test_a_first_run_that_is_a_full_refresh_records_when_it_scanned(six_hourly, api):
+    run(six_hourly, api, full_refresh=True)
+    assert sorted(scanned_at(six_hourly)) == sorted(("dashboards", *CADENCED_SCANS))
+    skipped, _ = run(six_hourly, api)
+    assert skipped == list(CADENCED_SCANS)
+
+
 def test_every_full_scan_but_dashboards_is_on_the_cadence():
     assert "dashboards" not in CADENCED_SCANS
     assert sorted(CADENCED_SCANS) == sorted(SCD2_TABLES)
