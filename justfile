@@ -8,12 +8,9 @@ set positional-arguments := true
 default:
     @just --list
 
-# PYTHONMALLOC=malloc: the ELT process waits while dbt's child process builds, and with
-# Python's own allocator it kept ~150 MB of freed extract memory meanwhile (docs/performance.md)
-
 # load the API (the demo API unless base_url is set) and build the marts; full_refresh=true reloads all
 elt *args:
-    @PYTHONMALLOC=malloc uv run python -m cli elt "$@"
+    @uv run python -m cli elt "$@"
 
 # the whole test suite: pytest (all layers, end to end included, 2 workers) and lint
 test *args: lint

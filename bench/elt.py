@@ -64,8 +64,6 @@ def elt_env(
         "DBT_LOG_PATH": str(ws.root / "dbt_logs"),
         "RUNTIME__DLTHUB_TELEMETRY": "false",
         "PYTHONUNBUFFERED": "1",
-        # as `just elt` runs it (see the justfile): the bench measures what users run
-        "PYTHONMALLOC": "malloc",
     }
     if base_url:
         env["SOURCES__ANALYTICS_API__BASE_URL"] = base_url
