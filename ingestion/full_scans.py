@@ -27,8 +27,13 @@ A scan pages by offset, so a record added ahead of the current page while the sc
 pushes the records after it one place down, and the next page lists again the record that
 ended the last one. scd2 would load both copies as two current versions of one record (dlt
 deduplicates by primary key for the `merge` of incidents and alerts, not for scd2). So each
-scan passes its records through `ScanRepeats`, which keeps the first copy of each id per
-run and drops the rest; the ids are released once the run has extracted.
+scan passes its records through `ScanRepeats`, which keeps the first copy of an id and drops
+a copy listed again within the next `REPEAT_WINDOW` records. A repeat comes from records
+added ahead of it between two page reads, so it turns up on the next page; to turn up more
+than `REPEAT_WINDOW` records later, that many would have to be added within a few page
+reads, a rate at which an offset scan would never reach its end. The window keeps memory
+flat (a set of every id was ~250 MB at 1,000,000 incidents); and should a repeat ever slip
+through, the staging models still read one latest version per id.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from datetime import datetime
 
@@ -47,6 +52,7 @@ from ingestion.dlt_internals import extracted_table_files
 from ingestion.runs import LEDGER_SCHEMA
 
 DIGEST_TABLE = f"{LEDGER_SCHEMA}.full_scan_digests"
+REPEAT_WINDOW = 5000  # ids remembered per scan: 50 pages of 100
 
 
 class ScanRepeats:
@@ -54,15 +60,18 @@ class ScanRepeats:
 
     The first copy is kept: the scan is a read over time either way, and the next scan
     loads whatever changed since. `repeats` counts the dropped copies per resource.
+    Only the last `window` ids of each scan are remembered (see the module docstring).
     """
 
-    def __init__(self) -> None:
-        self._seen: dict[str, set[str]] = {}
+    def __init__(self, window: int = REPEAT_WINDOW) -> None:
+        self.window = window
+        self._seen: dict[str, tuple[set[str], deque[str]]] = {}
         self.repeats: Counter[str] = Counter()
 
     def first_sighting(self, resource: str) -> Callable[[dict], bool]:
-        """A `processing_steps` filter for `resource`: true for an id not yielded yet."""
-        seen = self._seen.setdefault(resource, set())
+        """A `processing_steps` filter for `resource`: false for an id among the last
+        `window` ids it passed."""
+        seen, order = self._seen.setdefault(resource, (set(), deque()))
 
         def keep(record: dict) -> bool:
             key = record.get("id") if isinstance(record, dict) else None
@@ -72,14 +81,18 @@ class ScanRepeats:
                 self.repeats[resource] += 1
                 return False
             seen.add(key)
+            order.append(key)
+            if len(order) > self.window:
+                seen.discard(order.popleft())
             return True
 
         return keep
 
     def release(self) -> None:
-        """After extract: the ids are not needed any more (millions at the large scale)."""
-        for seen in self._seen.values():
+        """After extract: the ids are not needed any more."""
+        for seen, order in self._seen.values():
             seen.clear()
+            order.clear()
 
 
 def file_lines(path: str) -> Iterator[bytes]:

@@ -94,6 +94,11 @@ def test_a_record_without_an_id_is_left_to_the_record_check():
     assert keep({"attributes": {}}) and keep({"attributes": {}})
 
 
+def test_only_the_last_window_of_ids_is_remembered():
+    keep = ScanRepeats(window=2).first_sighting("teams")
+    assert [keep({"id": i}) for i in ("a", "b", "b", "c", "a")] == [True, True, False, True, True]
+
+
 def test_released_ids_are_forgotten():
     repeats = ScanRepeats()
     keep = repeats.first_sighting("teams")
