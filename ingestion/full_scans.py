@@ -32,7 +32,8 @@ a copy listed again within the next `REPEAT_WINDOW` records. A repeat comes from
 added ahead of it between two page reads, so it turns up on the next page; to turn up more
 than `REPEAT_WINDOW` records later, that many would have to be added within a few page
 reads, a rate at which an offset scan would never reach its end. The window keeps memory
-flat (a set of every id was ~250 MB at 1,000,000 incidents); and should a repeat ever slip
+flat (a set of every id was ~250 MB at 1,000,000 incidents; a window is a few MB, so it
+needs no releasing after extract); and should a repeat ever slip
 through, the staging models still read one latest version per id.
 """
 
@@ -87,12 +88,6 @@ class ScanRepeats:
             return True
 
         return keep
-
-    def release(self) -> None:
-        """After extract: the ids are not needed any more."""
-        for seen, order in self._seen.values():
-            seen.clear()
-            order.clear()
 
 
 def file_lines(path: str) -> Iterator[bytes]:
@@ -188,20 +183,12 @@ def record_scans(
     with pipeline.sql_client() as client:
         _ensure_table(client)  # a first run that is a full refresh never read the table
         for table in sorted(set(scanned) | set(digests)):
-            if table in digests:
-                client.execute_sql(
-                    f"insert into {DIGEST_TABLE} (table_name, digest, scanned_at)"
-                    " values (%s, %s, %s) on conflict (table_name) do update"
-                    " set digest = excluded.digest, scanned_at = excluded.scanned_at",
-                    table,
-                    digests[table],
-                    when,
-                )
-            else:
-                client.execute_sql(
-                    f"insert into {DIGEST_TABLE} (table_name, digest, scanned_at)"
-                    " values (%s, null, %s) on conflict (table_name) do update"
-                    " set scanned_at = excluded.scanned_at",
-                    table,
-                    when,
-                )
+            client.execute_sql(
+                f"insert into {DIGEST_TABLE} as d (table_name, digest, scanned_at)"
+                " values (%s, %s, %s) on conflict (table_name) do update"
+                " set digest = coalesce(excluded.digest, d.digest),"
+                " scanned_at = excluded.scanned_at",
+                table,
+                digests.get(table),
+                when,
+            )

@@ -18,7 +18,7 @@ import pyarrow as pa
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from ingestion.arrow_pages import prune_orphans
-from ingestion.full_scans import ScanRepeats, drop_unchanged_scans, record_scans
+from ingestion.full_scans import drop_unchanged_scans, record_scans
 from ingestion.recovery import adopt_earlier_schema, finish_interrupted_commit
 from ingestion.settings import RAW_DATASET, Settings
 from ingestion.summary import StepTimer
@@ -32,8 +32,6 @@ class LoadResult:
     new_columns: dict[str, list[str]]
     # full-scan tables whose scan equalled the last loaded one: not normalized or loaded
     unchanged_scans: list[str] = field(default_factory=list)
-    # records a full scan listed twice (offset paging while records were added): loaded once
-    repeated: dict[str, int] = field(default_factory=dict)
 
 
 def make_pipeline(settings: Settings) -> dlt.Pipeline:
@@ -91,12 +89,8 @@ def load(
     full_refresh: bool,
     file_format: str | None = LOADER_FILE_FORMAT,
     workers: int = 1,
-    repeats: ScanRepeats | None = None,
 ) -> LoadResult:
-    """Extract, normalize, load; returns rows per table and columns the API newly sent.
-
-    `repeats` is the source's `ScanRepeats`: released once extracted.
-    """
+    """Extract, normalize, load; returns rows per table and columns the API newly sent."""
     if pipeline.has_pending_data:  # a previous run died after extract: finish it first
         finish_interrupted_commit(pipeline)
         with timer.step("recover"):
@@ -122,8 +116,6 @@ def load(
                 pipeline.extract(source.with_resources(*history), loader_file_format=file_format)
         else:
             pipeline.extract(source, loader_file_format=file_format)
-    if repeats is not None:
-        repeats.release()
     unchanged: list[str] = []
     scans: dict[str, str] = {}
     if not full_refresh:  # a full refresh loads everything it read
@@ -145,8 +137,7 @@ def load(
     with timer.step("load"):
         load_and_prune(pipeline)
     record_scans(pipeline, scans, scanned, scanned_at)
-    repeated = dict(repeats.repeats) if repeats is not None else {}
-    return LoadResult(rows, new_columns, unchanged, repeated)
+    return LoadResult(rows, new_columns, unchanged)
 
 
 def load_and_prune(pipeline: dlt.Pipeline) -> None:

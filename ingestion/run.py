@@ -151,7 +151,6 @@ def _run_steps(
             options.full_refresh,
             loader_file_format(settings),
             settings.normalize_workers,
-            repeats,
         )
     with timer.step("compare"):
         fingerprints = current_fingerprints(pipeline, settings)
@@ -184,7 +183,7 @@ def _run_steps(
         build_reason="" if plan is None else plan.reason,
         unchanged_scans=loaded.unchanged_scans,
         scans_not_due=skipped_scans,
-        repeated=loaded.repeated,
+        repeated=dict(repeats.repeats),
         fingerprints=fingerprints.ledger_columns(),
     )
 

@@ -48,6 +48,13 @@ def test_a_second_sync_without_upstream_changes_loads_no_full_scan(settings, api
     assert versions(settings) == before
 
 
+def test_an_unchanged_scan_keeps_its_fingerprint_for_the_next_run(settings, api):
+    sync(settings, api)
+    sync(settings, api)  # unchanged: records when it scanned, not a new fingerprint
+    third, _ = sync(settings, api)
+    assert third.unchanged_scans == FULL_SCANS
+
+
 def test_the_fingerprints_are_recorded_in_the_warehouse_once_loaded(settings, api):
     sync(settings, api)
     recorded = dict(query(settings, f"select table_name, digest from {DIGEST_TABLE}"))
