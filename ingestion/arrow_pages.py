@@ -23,7 +23,7 @@ dlt's nested merge did: after each load it deletes child rows whose root row was
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -328,18 +328,40 @@ def child_tables(schema: Schema) -> dict[str, str]:
     }
 
 
-def prune_orphans(sql_client: Any, schema: Schema) -> None:
+def root_table(table: str, parents: Mapping[str, str]) -> str:
+    """The top-level table a child table's rows hang off (itself for a top-level table)."""
+    while table in parents:
+        table = parents[table]
+    return table
+
+
+def prune_orphans(
+    sql_client: Any, schema: Schema, loaded: Collection[str] | None = None
+) -> list[str]:
     """Delete child rows whose parent row is gone: what dlt's merge does for nested tables.
 
     A changed record replaces its root row (merge on `id`) under a new `_dlt_id`; its old
-    child rows then point at nothing. Deepest tables first, so a grandchild still finds the
-    child row it is checked against. Idempotent: a run that died before this is mended by
-    the next one.
+    child rows then point at nothing. Only a load into a root table replaces root rows, so
+    with `loaded` (the tables this load wrote) only the chains under those roots are
+    checked: each check reads its whole child table, which at a million records is most
+    of an hour's load when nothing changed. `None` checks every chain (after a recovered
+    load, whose tables are not known). Shallowest tables first, so a grandchild whose
+    child row was just deleted goes in the same pass. Returns the child tables checked.
+
+    Orphans are never visible downstream (staging joins child rows to their current
+    parent), so one left by a run killed before this step costs only space until the next
+    load into its root, whose check reads the whole child table and removes it.
     """
     parents = child_tables(schema)
-    for name in sorted(parents, key=lambda t: -t.count(SEP)):
+    checked = [
+        name
+        for name in sorted(parents, key=lambda t: t.count(SEP))
+        if loaded is None or root_table(name, parents) in loaded
+    ]
+    for name in checked:
         child = sql_client.make_qualified_table_name(name)
         parent = sql_client.make_qualified_table_name(parents[name])
         sql_client.execute_sql(
             f"delete from {child} where {PARENT_KEY} not in (select {ROW_KEY} from {parent})"
         )
+    return checked

@@ -135,13 +135,14 @@ def load(
         if table in known and columns - known[table]
     }
     with timer.step("load"):
-        load_and_prune(pipeline)
+        load_and_prune(pipeline, loaded=set(rows))
     record_scans(pipeline, scans, scanned, scanned_at)
     return LoadResult(rows, new_columns, unchanged)
 
 
-def load_and_prune(pipeline: dlt.Pipeline) -> None:
-    """dlt's load, then drop the child rows of replaced records (see `prune_orphans`)."""
+def load_and_prune(pipeline: dlt.Pipeline, loaded: set[str] | None = None) -> None:
+    """dlt's load, then drop the child rows of replaced records (see `prune_orphans`):
+    under the root tables in `loaded`, or under every root when not known."""
     pipeline.load()
     with pipeline.sql_client() as client:
-        prune_orphans(client, pipeline.default_schema)
+        prune_orphans(client, pipeline.default_schema, loaded)
