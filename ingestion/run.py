@@ -27,6 +27,7 @@ from ingestion.http import ApiSession
 from ingestion.load import load, loader_file_format, make_pipeline
 from ingestion.publish import publish
 from ingestion.recovery import bind_state_to_warehouse
+from ingestion.rereads import ReReads
 from ingestion.runs import (
     AlreadyRunningError,
     Ledger,
@@ -131,6 +132,7 @@ def _run_steps(
     deletion_check = plan_deletion_check(pipeline, settings, options)
     skipped_scans = plan_skipped_scans(pipeline, settings, options)
     repeats = ScanRepeats()
+    rereads = ReReads(settings.lag_seconds)
     with api_endpoint(settings) as (base_url, token):
         session = ApiSession(base_url, retry_policy(settings))
         source = analytics_api_source(
@@ -143,6 +145,7 @@ def _run_steps(
             deletion_check,
             skipped_scans,
             repeats,
+            rereads,
         )
         loaded = load(
             pipeline,
@@ -184,6 +187,7 @@ def _run_steps(
         unchanged_scans=loaded.unchanged_scans,
         scans_not_due=skipped_scans,
         repeated=dict(repeats.repeats),
+        reread_unchanged=dict(rereads.dropped),
         fingerprints=fingerprints.ledger_columns(),
     )
 

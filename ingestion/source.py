@@ -35,6 +35,7 @@ from ingestion.paging import (
     updated_at_keyset,
 )
 from ingestion.records import check_record, utc_cursor, utc_text
+from ingestion.rereads import ReReads
 from ingestion.settings import SOURCE_NAME, Settings
 
 # JSON paths compiled once: dlt re-parses string paths on every page (6% of extract).
@@ -178,6 +179,13 @@ SCD2 = {"disposition": "merge", "strategy": "scd2"}
 CADENCED_SCANS: tuple[str, ...] = tuple(FULL_SCAN_COLUMNS)
 
 
+# A sync can read one record twice in a run (updated while the run pages past it): the merge
+# keeps the version with the latest `updated_at` (dlt's default keeps either). `ingestion.
+# rereads` relies on it: the fingerprint it keeps is the newest version it passed.
+def newest_version_wins() -> dict[str, dict[str, Any]]:
+    return {"attributes__updated_at": _column("timestamp") | {"dedup_sort": "desc"}}
+
+
 # Resources whose pages are handed to dlt as Arrow tables (see ingestion/arrow_pages.py):
 # the high-volume ones. Dashboards stay on dlt's JSON path, which its scd2 strategy expects.
 ARROW_RESOURCES: dict[str, dict[str, dict[str, Any]]] = {
@@ -235,14 +243,23 @@ def updated_at_endpoint(
 
 
 def resources(
-    settings: Settings, backfill: Backfill | None = None, repeats: ScanRepeats | None = None
+    settings: Settings,
+    backfill: Backfill | None = None,
+    repeats: ScanRepeats | None = None,
+    rereads: ReReads | None = None,
 ) -> list[dict[str, Any]]:
     """The API's resources. A new endpoint is one more dict here (or in a caller's list).
 
     The full scans drop a record listed twice in one scan (`repeats`, see
-    `ingestion.full_scans.ScanRepeats`).
+    `ingestion.full_scans.ScanRepeats`); the syncs drop a record their lag window reads
+    again as it was loaded (`rereads`, see `ingestion.rereads`), except in a backfill.
     """
     repeats = repeats or ScanRepeats()
+    rereads = rereads or ReReads(settings.lag_seconds)
+
+    def unchanged_dropped(name: str) -> list[dict[str, Any]]:
+        return [] if backfill else [{"filter": rereads.unchanged_dropped(name)}]
+
     return [
         {
             "name": "dashboards",
@@ -259,10 +276,11 @@ def resources(
         {
             "name": "incidents",
             "endpoint": incidents_endpoint(settings, backfill),
-            "columns": INCIDENT_COLUMNS | ROOT_COLUMNS,
+            "columns": INCIDENT_COLUMNS | ROOT_COLUMNS | newest_version_wins(),
             "processing_steps": [
                 {"map": check_record("incidents", INCIDENT_COLUMNS)},
                 {"map": utc_cursor("incidents")},  # before dlt's incremental compares it
+                *unchanged_dropped("incidents"),
             ],
         },
         {
@@ -270,10 +288,11 @@ def resources(
             # an alert became) lands in the child table alerts__relationships__incidents__data
             "name": "alerts",
             "endpoint": updated_at_endpoint("alerts", settings),
-            "columns": ALERT_COLUMNS,
+            "columns": ALERT_COLUMNS | newest_version_wins(),
             "processing_steps": [
                 {"map": check_record("alerts", ALERT_COLUMNS)},
                 {"map": utc_cursor("alerts")},
+                *unchanged_dropped("alerts"),
             ],
         },
         *(full_scan(name, CATALOGS.get(name, name), repeats) for name in FULL_SCAN_COLUMNS),
@@ -303,6 +322,7 @@ def build_config(
     extra_resources: list[dict[str, Any]] | None = None,
     backfill: Backfill | None = None,
     repeats: ScanRepeats | None = None,
+    rereads: ReReads | None = None,
 ) -> RESTAPIConfig:
     """The whole source as one config dict: the starting config's shape, valid on dlt."""
     return {
@@ -320,7 +340,10 @@ def build_config(
                 "params": {"page[size]": settings.page_size},
             },
         },
-        "resources": [*resources(settings, backfill, repeats), *(extra_resources or [])],
+        "resources": [
+            *resources(settings, backfill, repeats, rereads),
+            *(extra_resources or []),
+        ],
     }
 
 
@@ -344,15 +367,19 @@ def analytics_api_source(
     deletion_check: DeletionCheck | None = None,
     skipped_scans: list[str] | None = None,
     repeats: ScanRepeats | None = None,
+    rereads: ReReads | None = None,
 ):
     """The dlt source object for one run; a backfill reads incidents only.
 
     With a `deletion_check`, the run also lists every incident to find the deleted ones
     (`ingestion.deletions`); the cadence is decided by the caller, as for the full scans this
     run leaves out (`skipped_scans`: not selected, so their tables stay as they are).
-    `repeats` drops a record a full scan lists twice; the caller releases it after extract.
+    `repeats` drops a record a full scan lists twice, `rereads` a record the syncs' lag
+    window reads again unchanged; both count what they dropped for the summary.
     """
-    config = build_config(settings, base_url, api_key, session, extra_resources, backfill, repeats)
+    config = build_config(
+        settings, base_url, api_key, session, extra_resources, backfill, repeats, rereads
+    )
     source = rest_api_source(config, name=SOURCE_NAME)
     for name, columns in ARROW_RESOURCES.items():
         resource = source.resources[name]

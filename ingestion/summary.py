@@ -59,6 +59,8 @@ class RunSummary:
     scans_not_due: list[str] = field(default_factory=list)
     # per full scan: records it listed twice (offset paging while records were added)
     repeated: dict[str, int] = field(default_factory=dict)
+    # per sync: records the lag window read again as they were loaded (not loaded again)
+    reread_unchanged: dict[str, int] = field(default_factory=dict)
     fingerprints: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -130,6 +132,12 @@ class RunSummary:
         if self.repeated:
             counts = ", ".join(f"{n} {table}" for table, n in sorted(self.repeated.items()))
             lines.append(f"  repeated     {counts} (listed twice in one scan: loaded once)")
+        if self.reread_unchanged:
+            counts = ", ".join(f"{n} {t}" for t, n in sorted(self.reread_unchanged.items()))
+            lines.append(
+                f"  re-read      {counts} (read again before the cursor, as loaded: not loaded"
+                " again)"
+            )
         if self.scans_not_due:
             lines.append(
                 f"  not due      {', '.join(self.scans_not_due)}"
