@@ -336,7 +336,10 @@ def root_table(table: str, parents: Mapping[str, str]) -> str:
 
 
 def prune_orphans(
-    sql_client: Any, schema: Schema, loaded: Collection[str] | None = None
+    sql_client: Any,
+    schema: Schema,
+    loaded: Collection[str] | None = None,
+    checkpoint: bool = False,
 ) -> list[str]:
     """Delete child rows whose parent row is gone: what dlt's merge does for nested tables.
 
@@ -347,6 +350,10 @@ def prune_orphans(
     of an hour's load when nothing changed. `None` checks every chain (after a recovered
     load, whose tables are not known). Shallowest tables first, so a grandchild whose
     child row was just deleted goes in the same pass. Returns the child tables checked.
+
+    With `checkpoint` (DuckDB), a delete that removed rows is checkpointed at once: DuckDB
+    keeps what each delete changed in memory until a checkpoint, and at 1,000,000 incidents
+    a dozen of them in a row ran out of the 384MB cap, though each alone fits.
 
     Orphans are never visible downstream (staging joins child rows to their current
     parent), so one left by a run killed before this step costs only space until the next
@@ -361,7 +368,9 @@ def prune_orphans(
     for name in checked:
         child = sql_client.make_qualified_table_name(name)
         parent = sql_client.make_qualified_table_name(parents[name])
-        sql_client.execute_sql(
+        deleted = sql_client.execute_sql(
             f"delete from {child} where {PARENT_KEY} not in (select {ROW_KEY} from {parent})"
         )
+        if checkpoint and deleted and deleted[0][0]:
+            sql_client.execute_sql("checkpoint")
     return checked

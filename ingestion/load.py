@@ -34,12 +34,23 @@ class LoadResult:
     unchanged_scans: list[str] = field(default_factory=list)
 
 
+def duckdb_settings(memory_limit: str) -> dict[str, Any]:
+    """DuckDB's settings for the load, as profiles.yml gives them to dbt's DuckDB.
+
+    Under the memory cap DuckDB spills to disk, but an operator that must keep rows in
+    their insertion order holds more of them at once: at 1,000,000 incidents that ran the
+    load's pruning, and dbt's larger tables, out of 384MB. Nothing here reads raw in
+    insertion order (every model and query orders explicitly where order matters).
+    """
+    return {"memory_limit": memory_limit, "preserve_insertion_order": False}
+
+
 def make_pipeline(settings: Settings) -> dlt.Pipeline:
     """The dlt pipeline for the configured warehouse; PostgreSQL credentials come from dlt's
     standard DESTINATION__POSTGRES__CREDENTIALS."""
     if settings.on_duckdb:
         credentials = DuckDbCredentials(
-            settings.duckdb_path, global_config={"memory_limit": settings.duckdb_memory_limit}
+            settings.duckdb_path, global_config=duckdb_settings(settings.duckdb_memory_limit)
         )
         destination = dlt.destinations.duckdb(credentials=credentials)
     else:
@@ -144,5 +155,6 @@ def load_and_prune(pipeline: dlt.Pipeline, loaded: set[str] | None = None) -> No
     """dlt's load, then drop the child rows of replaced records (see `prune_orphans`):
     under the root tables in `loaded`, or under every root when not known."""
     pipeline.load()
+    on_duckdb = pipeline.destination.destination_name == "duckdb"
     with pipeline.sql_client() as client:
-        prune_orphans(client, pipeline.default_schema, loaded)
+        prune_orphans(client, pipeline.default_schema, loaded, checkpoint=on_duckdb)

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from ingestion.http import RetryPolicy
+from ingestion.load import duckdb_settings
 from ingestion.settings import SETTINGS, env_name
 from tests.workspace import REPO_ROOT as ROOT
 
@@ -160,3 +161,11 @@ def test_profiles_yml_fallbacks_mirror_the_settings_defaults():
             f"profiles.yml {path} falls back to {literals}, but the default of {key} in"
             f" ingestion/settings.py is {DEFAULTS[key]!r}: make them equal"
         )
+
+
+def test_dbt_and_the_load_give_duckdb_the_same_settings_besides_the_cap():
+    duckdb = yaml.safe_load((ROOT / "profiles.yml").read_text())["analytics"]["outputs"]["duckdb"]
+    ours = duckdb_settings("384MB")
+    assert {k: v for k, v in duckdb["settings"].items() if k != "memory_limit"} == {
+        k: v for k, v in ours.items() if k != "memory_limit"
+    }

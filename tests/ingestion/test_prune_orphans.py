@@ -79,3 +79,23 @@ def test_without_the_loaded_tables_every_chain_is_checked(client):
     prune_orphans(client, schema(), loaded=None)
     for table in CHAINS:
         assert len(rows(client, table)) == 1
+
+
+class Recording(DuckDBClient):
+    def __init__(self, client: DuckDBClient) -> None:
+        super().__init__(client.con)
+        self.statements: list[str] = []
+
+    def execute_sql(self, sql: str, *args) -> list[tuple]:
+        self.statements.append(sql)
+        return super().execute_sql(sql, *args)
+
+
+def test_on_duckdb_each_delete_that_removed_rows_is_checkpointed(client):
+    # DuckDB holds a delete's changes in memory until a checkpoint (1M incidents ran out)
+    recording = Recording(client)
+    prune_orphans(recording, schema(), loaded={"incidents", "alerts"}, checkpoint=True)
+    assert recording.statements.count("checkpoint") == len(CHAINS)
+    recording.statements.clear()
+    prune_orphans(recording, schema(), loaded={"incidents", "alerts"}, checkpoint=True)
+    assert "checkpoint" not in recording.statements  # nothing left to delete
