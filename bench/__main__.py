@@ -106,12 +106,13 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     if incremental_ws is not None and not args.skip_incremental:
         full = next(s for s in results["full_load"] if s["scale"] == incremental_scale)
         hourly = scenarios.hourly_env(args.full_scan_hours)
-        results["unchanged"] = scenarios.unchanged(
-            incremental_ws, incremental_scale, full, args.repeat, hourly
-        )
-        results["incremental"] = scenarios.incremental(
-            incremental_ws, incremental_scale, full, args.repeat, hourly
-        )
+        with scenarios.running_api(incremental_ws, incremental_scale) as api:
+            results["unchanged"] = scenarios.unchanged(
+                incremental_ws, incremental_scale, full, args.repeat, api, hourly
+            )
+            results["incremental"] = scenarios.incremental(
+                incremental_ws, incremental_scale, full, args.repeat, api, hourly
+            )
         for name in ("unchanged", "incremental"):
             results[name]["full_scan_hours"] = args.full_scan_hours
     if not args.skip_rate_limited:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -167,22 +166,3 @@ def run_bare_dbt(ws: Workspace, label: str) -> BareDbt:
     proc = run_monitored(cmd, env, REPO_ROOT, ws.log(label))
     error = None if proc.returncode == 0 else f"exit {proc.returncode}: {proc.log_tail(6)}"
     return BareDbt(proc.returncode == 0, proc.wall_s, error)
-
-
-def apply_change_batch(ws: Workspace) -> dict[str, Any]:
-    """One change batch on the demo state the ELT's own demo API left in `ws`."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "ingestion.demo_api",
-        "change",
-        "--state-dir",
-        str(ws.demo_state_dir),
-        "--count",
-        "1",
-    ]
-    out = subprocess.run(
-        cmd, cwd=REPO_ROOT, env=base_env(), capture_output=True, text=True, check=True
-    )
-    report = json.loads(out.stdout)
-    return report["batches"][0]
