@@ -307,3 +307,12 @@ def test_columns_land_with_warehouse_types(settings, api):
     assert types["attributes__labels"] == "JSON"
     assert types["attributes__severity__data__attributes__severity"] == "VARCHAR"
     assert not any(name.startswith("attributes__labels__") for name in types)
+
+
+def test_loaded_packages_keep_no_data_files(settings, api):
+    # an hourly run must not fill the disk: dlt's load.delete_completed_jobs (.dlt/config.toml)
+    sync(settings, api)
+    loaded = Path(make_pipeline(settings).working_dir) / "load" / "loaded"
+    packages = list(loaded.iterdir())
+    assert packages
+    assert not [p for p in loaded.rglob("completed_jobs/*") if p.is_file()]
