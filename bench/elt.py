@@ -31,12 +31,17 @@ _OWNED_PREFIXES = ("SOURCES__", "DESTINATION__", "ELT__", "RUNTIME__", "DLT__", 
 _OWNED_NAMES = ("API_KEY", "DBT_TARGET_PATH", "DBT_LOG_PATH", "DBT_TARGET", "DEMO_API_TOKEN")
 
 
+# A shell that forbids writing bytecode makes every run compile each module it imports
+# (~1 s of a quiet hour); an installed project runs from the .pyc its first run wrote.
+_NOT_PASSED = ("PYTHONDONTWRITEBYTECODE",)
+
+
 def base_env() -> dict[str, str]:
     """This process's environment without any setting the ELT, dlt or dbt would read."""
     return {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(_OWNED_PREFIXES) and k not in _OWNED_NAMES
+        if not k.startswith(_OWNED_PREFIXES) and k not in _OWNED_NAMES + _NOT_PASSED
     }
 
 
