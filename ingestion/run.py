@@ -24,7 +24,7 @@ from ingestion.deletions import DeletionCheck, check_due, last_checked, read_kno
 from ingestion.errors import TransformError, explain
 from ingestion.full_scans import ScanRepeats, last_scanned, scans_not_due
 from ingestion.http import ApiSession
-from ingestion.load import load, loader_file_format, make_pipeline
+from ingestion.load import LoadResult, load, loader_file_format, make_pipeline
 from ingestion.publish import publish
 from ingestion.recovery import bind_state_to_warehouse
 from ingestion.rereads import ReReads
@@ -131,6 +131,68 @@ def _run_steps(
     cursors_before = incremental_cursors(pipeline)
     deletion_check = plan_deletion_check(pipeline, settings, options)
     skipped_scans = plan_skipped_scans(pipeline, settings, options)
+    ingested = _ingest(settings, pipeline, options, timer, deletion_check, skipped_scans)
+    if deletion_check:
+        deletion_check.forget_ids()  # a million ids at 1M incidents, not needed by dbt
+    with timer.step("compare"):
+        fingerprints = current_fingerprints(pipeline, settings)
+        published = published_fingerprints(pipeline)
+        unchanged = not options.full_refresh and fingerprints.same_as(published)
+    dbt_results: list[dict[str, Any]] = []
+    plan = None  # nothing to build: the ledger and the saved manifest need not be read
+    if not unchanged:
+        plan = plan_for_run(pipeline, fingerprints, published, run_id, options.full_refresh)
+        with timer.step("dbt"):  # a failed model or data test raises TransformError: no publish
+            dbt_results = build(pipeline, settings, full_refresh=options.full_refresh, plan=plan)
+        with timer.step("publish"), pipeline.sql_client() as client:
+            publish(client, rebuilt_relations(dbt_results) if plan.partial else None)
+        save_published_manifest(published_state_dir(pipeline))
+    loaded = ingested.loaded
+    return RunSummary(
+        base_url=ingested.base_url,
+        used_demo_api=settings.uses_demo_api,
+        warehouse=settings.warehouse,
+        pages=ingested.pages,
+        rows=loaded.rows,
+        http=ingested.http,
+        dbt=dbt_results,
+        seconds=timer.seconds,
+        new_columns=loaded.new_columns,
+        cursors_before=cursors_before,
+        cursors_after=incremental_cursors(pipeline),
+        deletions=deletion_check.summary() if deletion_check else {},
+        build=NO_CHANGES if plan is None else PARTIAL if plan.partial else "built",
+        build_reason="" if plan is None else plan.reason,
+        unchanged_scans=loaded.unchanged_scans,
+        scans_not_due=skipped_scans,
+        repeated=ingested.repeated,
+        reread_unchanged=ingested.reread_unchanged,
+        fingerprints=fingerprints.ledger_columns(),
+    )
+
+
+@dataclass(frozen=True)
+class Ingested:
+    """What the API → raw steps report; nothing here refers to a parsed record."""
+
+    base_url: str
+    loaded: LoadResult
+    pages: dict[str, int]
+    http: dict[str, Any]
+    repeated: dict[str, int]
+    reread_unchanged: dict[str, int]
+
+
+def _ingest(
+    settings: Settings,
+    pipeline: dlt.Pipeline,
+    options: RunOptions,
+    timer: StepTimer,
+    deletion_check: DeletionCheck | None,
+    skipped_scans: list[str],
+) -> Ingested:
+    """API → raw. Its own function so that the source, its per-run filters and the
+    session are let go before dbt runs; what the summary needs is copied out."""
     repeats = ScanRepeats()
     rereads = ReReads(settings.lag_seconds)
     with api_endpoint(settings) as (base_url, token):
@@ -155,40 +217,13 @@ def _run_steps(
             loader_file_format(settings),
             settings.normalize_workers,
         )
-    with timer.step("compare"):
-        fingerprints = current_fingerprints(pipeline, settings)
-        published = published_fingerprints(pipeline)
-        unchanged = not options.full_refresh and fingerprints.same_as(published)
-    dbt_results: list[dict[str, Any]] = []
-    plan = None  # nothing to build: the ledger and the saved manifest need not be read
-    if not unchanged:
-        plan = plan_for_run(pipeline, fingerprints, published, run_id, options.full_refresh)
-        with timer.step("dbt"):  # a failed model or data test raises TransformError: no publish
-            dbt_results = build(pipeline, settings, full_refresh=options.full_refresh, plan=plan)
-        with timer.step("publish"), pipeline.sql_client() as client:
-            publish(client, rebuilt_relations(dbt_results) if plan.partial else None)
-        save_published_manifest(published_state_dir(pipeline))
-    pages = per_resource(session.stats.requests)
-    return RunSummary(
+    return Ingested(
         base_url=base_url,
-        used_demo_api=settings.uses_demo_api,
-        warehouse=settings.warehouse,
-        pages=pages,
-        rows=loaded.rows,
+        loaded=loaded,
+        pages=per_resource(session.stats.requests),
         http=session.stats.as_dict(),
-        dbt=dbt_results,
-        seconds=timer.seconds,
-        new_columns=loaded.new_columns,
-        cursors_before=cursors_before,
-        cursors_after=incremental_cursors(pipeline),
-        deletions=deletion_check.summary() if deletion_check else {},
-        build=NO_CHANGES if plan is None else PARTIAL if plan.partial else "built",
-        build_reason="" if plan is None else plan.reason,
-        unchanged_scans=loaded.unchanged_scans,
-        scans_not_due=skipped_scans,
         repeated=dict(repeats.repeats),
         reread_unchanged=dict(rereads.dropped),
-        fingerprints=fingerprints.ledger_columns(),
     )
 
 
