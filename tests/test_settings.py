@@ -163,9 +163,14 @@ def test_profiles_yml_fallbacks_mirror_the_settings_defaults():
         )
 
 
-def test_dbt_and_the_load_give_duckdb_the_same_settings_besides_the_cap():
+# dbt's DuckDB only: one thread per query (see profiles.yml); the load's merges and
+# pruning keep DuckDB's default of one thread per core
+DBT_ONLY = {"threads": 1}
+
+
+def test_dbt_and_the_load_give_duckdb_the_same_settings_besides_the_cap_and_threads():
     duckdb = yaml.safe_load((ROOT / "profiles.yml").read_text())["analytics"]["outputs"]["duckdb"]
-    ours = duckdb_settings("384MB")
+    ours = duckdb_settings("384MB") | DBT_ONLY
     assert {k: v for k, v in duckdb["settings"].items() if k != "memory_limit"} == {
         k: v for k, v in ours.items() if k != "memory_limit"
     }
