@@ -16,19 +16,30 @@ two fingerprints with those of the last *published* build (`runs.last_published`
 
 Compared with the last published build, not with the state before this load, so a run
 whose build failed its tests is never followed by a run that skips the build.
+
+Hashing raw is a pass over every row (about 30M rows, 4.8 s, at 1,000,000 incidents), so a
+table this load did not touch keeps the digest the previous run recorded as it finished,
+when that run succeeded (`runs.previous_run_digests`): nothing else writes raw between
+two runs. A table counts as touched when the load wrote rows to it or to its root table
+(a merge into a root replaces or deletes the rows nested under it, new rows or not). After
+a full refresh or a recovered load, or when the previous run failed or was killed, every
+table is hashed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
 import dlt
+from dlt.common.schema import Schema
 
-from ingestion.runs import ensure_ledger, last_published
+from ingestion.arrow_pages import child_tables, root_table
+from ingestion.runs import ensure_ledger, last_published, previous_run_digests
 from ingestion.settings import RAW_DATASET, REPO_ROOT, Settings
 
 # dlt's lineage columns: which load wrote the row, and row keys that are random per load
@@ -38,13 +49,20 @@ LINEAGE_COLUMNS = ("_dlt_load_id", "_dlt_id", "_dlt_parent_id", "_dlt_root_id")
 DBT_INPUTS = ("dbt_project.yml", "profiles.yml", "transform", "tests/dbt")
 
 
-def raw_table_digests(sql_client, dataset: str = RAW_DATASET) -> dict[str, str]:
+def raw_table_digests(
+    sql_client,
+    dataset: str = RAW_DATASET,
+    reuse: dict[str, str] | None = None,
+    touched: Collection[str] = (),
+) -> dict[str, str]:
     """Per data table in `dataset`: its row count and the sum of its rows' hashes.
 
     dlt's own tables (`_dlt_loads`, `_dlt_pipeline_state`, ...) change on every load and
     say nothing about the data, so they are left out. Per table, so that a build can follow
-    the tables that changed (`ingestion.selection`).
+    the tables that changed (`ingestion.selection`). A table in `reuse` and not `touched`
+    takes its digest from `reuse` instead of being read.
     """
+    reuse = reuse or {}
     rows = sql_client.execute_sql(
         "select table_name, column_name from information_schema.columns"
         f" where table_schema = '{dataset}' order by table_name, ordinal_position"
@@ -55,6 +73,9 @@ def raw_table_digests(sql_client, dataset: str = RAW_DATASET) -> dict[str, str]:
             columns.setdefault(table, []).append(column)
     per_table = {}
     for table, names in sorted(columns.items()):
+        if table in reuse and table not in touched:
+            per_table[table] = reuse[table]
+            continue
         quoted = ", ".join(f'"{name}"' for name in names)
         qualified = f'"{dataset}"."{table}"'
         count, total = sql_client.execute_sql(
@@ -121,14 +142,38 @@ class Fingerprints:
         return {"raw_digest": self.raw_digest, "raw_tables": tables, "dbt_fingerprint": self.dbt}
 
 
-def current_fingerprints(pipeline: dlt.Pipeline, settings: Settings) -> Fingerprints:
+def current_fingerprints(
+    pipeline: dlt.Pipeline,
+    settings: Settings,
+    run_id: str | None = None,
+    touched: Collection[str] | None = None,
+) -> Fingerprints:
     """Raw's digests and the dbt project's fingerprint now. On PostgreSQL raw is not
-    digested (the digest uses DuckDB's row hash), so every run builds there."""
+    digested (the digest uses DuckDB's row hash), so every run builds there.
+
+    With `touched` (the tables run `run_id` may have changed, see `tables_touched`), the
+    other tables keep the digests the previous run recorded, if it succeeded; with None
+    every table is read."""
     tables = None
     if settings.on_duckdb:
         with pipeline.sql_client() as client:
-            tables = raw_table_digests(client)
+            before = None
+            if run_id is not None and touched is not None:
+                ensure_ledger(client)
+                before = previous_run_digests(client, run_id)
+            tables = raw_table_digests(client, reuse=before, touched=touched or ())
     return Fingerprints(tables, dbt_fingerprint(settings.target))
+
+
+def tables_touched(schema: Schema, loaded: Collection[str]) -> set[str]:
+    """The tables a load that wrote rows to `loaded` may have changed: those, and every
+    table nested under their root tables (dlt's merge deletes a replaced record's nested
+    rows, `prune_orphans` ours, whether or not the new version has any)."""
+    parents = child_tables(schema) | {
+        name: table["parent"] for name, table in schema.tables.items() if table.get("parent")
+    }
+    roots = {root_table(name, parents) for name in loaded}
+    return set(loaded) | {name for name in schema.tables if root_table(name, parents) in roots}
 
 
 def published_fingerprints(pipeline: dlt.Pipeline) -> Fingerprints | None:

@@ -32,6 +32,8 @@ class LoadResult:
     new_columns: dict[str, list[str]]
     # full-scan tables whose scan equalled the last loaded one: not normalized or loaded
     unchanged_scans: list[str] = field(default_factory=list)
+    # a package a failed run left was loaded first: its tables are not in `rows`
+    recovered: bool = False
 
 
 def duckdb_settings(memory_limit: str) -> dict[str, Any]:
@@ -102,7 +104,8 @@ def load(
     workers: int = 1,
 ) -> LoadResult:
     """Extract, normalize, load; returns rows per table and columns the API newly sent."""
-    if pipeline.has_pending_data:  # a previous run died after extract: finish it first
+    recovered = pipeline.has_pending_data
+    if recovered:  # a previous run died after extract: finish it first
         finish_interrupted_commit(pipeline)
         with timer.step("recover"):
             pipeline.normalize(workers=workers)
@@ -148,7 +151,7 @@ def load(
     with timer.step("load"):
         load_and_prune(pipeline, loaded=set(rows))
     record_scans(pipeline, scans, scanned, scanned_at)
-    return LoadResult(rows, new_columns, unchanged)
+    return LoadResult(rows, new_columns, unchanged, recovered)
 
 
 def load_and_prune(pipeline: dlt.Pipeline, loaded: set[str] | None = None) -> None:

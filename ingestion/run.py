@@ -18,7 +18,7 @@ import dlt
 
 from ingestion.api_endpoint import api_endpoint, retry_policy
 from ingestion.build import build
-from ingestion.changes import current_fingerprints, published_fingerprints
+from ingestion.changes import current_fingerprints, published_fingerprints, tables_touched
 from ingestion.cursors import incremental_cursors, rewind_cursors
 from ingestion.deletions import DeletionCheck, check_due, last_checked, read_known
 from ingestion.errors import TransformError, explain
@@ -134,8 +134,15 @@ def _run_steps(
     ingested = _ingest(settings, pipeline, options, timer, deletion_check, skipped_scans)
     if deletion_check:
         deletion_check.forget_ids()  # a million ids at 1M incidents, not needed by dbt
+    loaded = ingested.loaded
     with timer.step("compare"):
-        fingerprints = current_fingerprints(pipeline, settings)
+        # the tables this run may have changed; None: read them all
+        touched = (
+            None
+            if options.full_refresh or loaded.recovered or not pipeline.default_schema_name
+            else tables_touched(pipeline.default_schema, loaded.rows)
+        )
+        fingerprints = current_fingerprints(pipeline, settings, run_id, touched)
         published = published_fingerprints(pipeline)
         unchanged = not options.full_refresh and fingerprints.same_as(published)
     dbt_results: list[dict[str, Any]] = []
@@ -147,7 +154,6 @@ def _run_steps(
         with timer.step("publish"), pipeline.sql_client() as client:
             publish(client, rebuilt_relations(dbt_results) if plan.partial else None)
         save_published_manifest(published_state_dir(pipeline))
-    loaded = ingested.loaded
     return RunSummary(
         base_url=ingested.base_url,
         used_demo_api=settings.uses_demo_api,

@@ -157,6 +157,20 @@ def last_published(sql_client) -> tuple[str | None, str | None]:
     return (rows[0][0], rows[0][1]) if rows else (None, None)
 
 
+def previous_run_digests(sql_client, run_id: str) -> dict[str, str] | None:
+    """The per-table raw digests the run before `run_id` recorded as it finished, or None
+    when it recorded none or did not succeed (a failed or killed run may have loaded rows
+    without recording what raw then held). Refused runs never reached the warehouse."""
+    rows = sql_client.execute_sql(
+        f"select status, raw_tables from {LEDGER_TABLE}"
+        " where run_id <> %s and status <> 'refused' order by started_at desc limit 1",
+        run_id,
+    )
+    if not rows or rows[0][0] != "success" or rows[0][1] is None:
+        return None
+    return json.loads(rows[0][1])
+
+
 def build_schemas_as_published(sql_client, run_id: str) -> bool:
     """Whether no run since the last one that built and published has failed or been
     killed (`run_id`, the run asking, left out).

@@ -7,8 +7,18 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from dlt.common.schema import Schema
+from dlt.common.schema.utils import new_table
 
-from ingestion.changes import DBT_INPUTS, dbt_fingerprint, raw_digest
+from ingestion.arrow_pages import NESTED_IN
+from ingestion.changes import (
+    DBT_INPUTS,
+    dbt_fingerprint,
+    raw_digest,
+    raw_table_digests,
+    tables_touched,
+)
+from ingestion.runs import LEDGER_TABLE, ensure_ledger, previous_run_digests
 from tests.ingestion.duckdb_client import DuckDBClient
 from tests.workspace import REPO_ROOT
 
@@ -105,3 +115,81 @@ def test_a_new_data_test_changes_the_dbt_fingerprint(dbt_project):
 
 def test_another_target_changes_the_dbt_fingerprint(dbt_project):
     assert dbt_fingerprint("postgres", dbt_project) != dbt_fingerprint("duckdb", dbt_project)
+
+
+# -- digests reused from the previous run -----------------------------------------------
+
+
+def test_an_untouched_table_keeps_the_digest_the_previous_run_recorded(raw):
+    previous = {"incidents": "stale", "incidents__teams": "stale", "teams": "stale"}
+    digests = raw_table_digests(raw, reuse=previous, touched={"incidents", "incidents__teams"})
+    assert digests["teams"] == "stale"
+    assert digests["incidents"] == raw_table_digests(raw)["incidents"]
+    assert digests["incidents__teams"] == raw_table_digests(raw)["incidents__teams"]
+
+
+def test_a_table_the_previous_run_did_not_digest_is_read(raw):
+    digests = raw_table_digests(raw, reuse={"incidents": "stale"}, touched=())
+    assert digests["teams"] == raw_table_digests(raw)["teams"]
+
+
+def nested_schema() -> Schema:
+    """incidents with a child and a grandchild (ours and dlt's nesting), and alerts."""
+    schema = Schema("analytics_api")
+    for root in ("incidents", "alerts"):
+        schema.update_table(new_table(root, write_disposition="merge"))
+    schema.update_table(new_table("incidents__teams") | {NESTED_IN: "incidents"})  # type: ignore[arg-type]
+    schema.update_table(
+        new_table("incidents__teams__members", parent_table_name="incidents__teams")
+    )
+    return schema
+
+
+def test_a_load_into_a_root_touches_every_table_nested_under_it():
+    touched = tables_touched(nested_schema(), {"incidents"})
+    assert touched == {"incidents", "incidents__teams", "incidents__teams__members"}
+
+
+def test_a_load_into_a_nested_table_touches_its_whole_chain_and_nothing_else():
+    touched = tables_touched(nested_schema(), {"incidents__teams__members"})
+    assert touched == {"incidents", "incidents__teams", "incidents__teams__members"}
+
+
+@pytest.fixture
+def ledger() -> DuckDBClient:
+    client = DuckDBClient()
+    ensure_ledger(client)
+    return client
+
+
+def add_run(ledger: DuckDBClient, run_id: str, minute: int, status: str, tables: str | None):
+    ledger.execute_sql(
+        f"insert into {LEDGER_TABLE} (run_id, started_at, status, raw_tables)"
+        " values (%s, timestamptz '2026-12-07 10:00:00+00' + %s * interval 1 minute, %s, %s)",
+        run_id,
+        minute,
+        status,
+        tables,
+    )
+
+
+def test_the_previous_successful_runs_digests_are_reused(ledger):
+    add_run(ledger, "older", 0, "success", '{"incidents": "old"}')
+    add_run(ledger, "previous", 1, "success", '{"incidents": "new"}')
+    add_run(ledger, "this", 2, "running", None)
+    assert previous_run_digests(ledger, "this") == {"incidents": "new"}
+
+
+@pytest.mark.parametrize("status", ["failed", "interrupted", "running"])
+def test_no_digest_is_reused_after_a_run_that_did_not_succeed(ledger, status):
+    add_run(ledger, "older", 0, "success", '{"incidents": "old"}')
+    add_run(ledger, "previous", 1, status, '{"incidents": "whatever it left"}')
+    add_run(ledger, "this", 2, "running", None)
+    assert previous_run_digests(ledger, "this") is None
+
+
+def test_a_refused_run_in_between_does_not_stop_the_reuse(ledger):
+    add_run(ledger, "previous", 0, "success", '{"incidents": "new"}')
+    add_run(ledger, "refused", 1, "refused", None)
+    add_run(ledger, "this", 2, "running", None)
+    assert previous_run_digests(ledger, "this") == {"incidents": "new"}
