@@ -16,11 +16,11 @@ elt *args:
 test *args: lint
     uv run pytest -n 2 --dist loadgroup "$@"
 
-# sqlfluff on the dbt SQL, ruff on the Python
+# sqlfluff on the dbt SQL (one process per core: 24 s instead of 40 s on two), ruff on the Python
 lint:
     uv run ruff check .
     uv run ruff format --check .
-    DESTINATION__DUCKDB__CREDENTIALS=:memory: uv run sqlfluff lint transform tests/dbt
+    DESTINATION__DUCKDB__CREDENTIALS=:memory: uv run sqlfluff lint --processes 0 transform tests/dbt
 
 # generate the dbt docs and serve them (lineage from raw sources to marts)
 docs port="8080":

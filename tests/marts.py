@@ -25,8 +25,12 @@ RE_READ_LINEAGE = ("dlt_load_id", "dlt_id")
 
 
 def full_rebuild(ws: Workspace) -> subprocess.CompletedProcess:
-    """The whole dbt project built from the workspace's raw into `*__check` schemas."""
-    args = ["build", "--target", "duckdb", "--exclude-resource-type", "unit_test"]
+    """The whole dbt project built from the workspace's raw into `*__check` schemas.
+
+    Seeds and models only: the run being compared has run every data test already, and
+    what is compared here is content (at 60 incidents: 10 s, against 25-34 s with the tests)."""
+    args = ["build", "--target", "duckdb"]
+    args += ["--exclude-resource-type", "unit_test", "--exclude-resource-type", "test"]
     args += ["--full-refresh", "--vars", "{schema_suffix: __check}"]
     env = ws.env(DBT_TARGET_PATH=str(ws.root / "dbt_check_target"))
     return subprocess.run(

@@ -4,8 +4,9 @@ a full rebuild's, row for row.
 One warehouse, built from its own copy of the checkout (so the test can edit the dbt
 project as a user would), goes through four `just elt` runs: a first full build, a run after
 a change batch, a run after an edit to the SLA seed, and a run after an edit to a staging
-model. After each, dbt builds the whole project from the same raw into `*__check` schemas
-(`dbt build --vars schema_suffix: __check`), and every published mart must equal its full
+model. After each partial build, dbt builds the whole project from the same raw into
+`*__check` schemas (`dbt build --vars schema_suffix: __check`), and every published mart
+must equal its full
 rebuild in every row and every column but `dlt_load_id` and `dlt_id`: those name the load
 that last wrote a row's content, and a re-read of the same content (which changes no
 digest, so rebuilds nothing) is a newer load in raw.
@@ -34,22 +35,22 @@ def rebuilt_models(ws: Workspace, label: str) -> set[str]:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """The four runs, each followed by its comparison with a full rebuild."""
+    """The four runs, each partial build followed by its comparison with a full rebuild."""
     ws = Workspace(tmp_path_factory.mktemp("partial-build"))
     project = ws.own_project()
     out: dict = {"ws": ws}
 
-    def elt(label: str) -> None:
+    def elt(label: str, compare: bool = True) -> None:
         run = ws.elt("--summary-json", str(ws.summary(label)), **SMALL_DEMO)
         assert run.returncode == 0, run.describe()
         out[label] = {
             "run": run,
             "summary": json.loads(ws.summary(label).read_text()),
             "models": rebuilt_models(ws, label),
-            "differences": differences_from_full_rebuild(ws),
+            "differences": differences_from_full_rebuild(ws) if compare else None,
         }
 
-    elt("first")
+    elt("first", compare=False)  # a full build: its own rebuild would compare it with itself
     ws.apply_demo_changes(1)
     elt("changed")
     seed = project / SEED
@@ -72,8 +73,8 @@ def test_the_first_run_builds_everything(runs):
     assert "everything: no published build" in runs["first"]["run"].stdout
 
 
-@pytest.mark.parametrize("label", ["first", "changed", "seed", "model"])
-def test_every_published_mart_equals_a_full_rebuild(runs, label):
+@pytest.mark.parametrize("label", ["changed", "seed", "model"])
+def test_every_published_mart_after_a_partial_build_equals_a_full_rebuild(runs, label):
     assert runs[label]["differences"] == {}
 
 

@@ -10,14 +10,15 @@ import duckdb
 import pytest
 
 from tests.marts import MARTS
+from tests.workspace import DEMO_SIZE, Workspace
 
 # one xdist worker runs this module, so its module fixture (whole ELT runs) runs once
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("postgres")]
+# on the worker of the session's demo ELT, whose DuckDB warehouse these tests compare with
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("demo_elt")]
 
 psycopg2 = pytest.importorskip("psycopg2")
 
 SERVER = "postgres:postgres@127.0.0.1:5432"  # trust auth on these machines; dlt wants a password
-DEMO = {"ELT__DEMO_API__INCIDENTS": "180", "ELT__DEMO_API__DASHBOARDS": "12"}
 
 
 def admin_connection():
@@ -72,16 +73,14 @@ def rows_of(fetch, table: str) -> tuple[list[str], list[tuple]]:
 
 
 @pytest.fixture(scope="module")
-def both_targets(tmp_path_factory, database):
-    from tests.workspace import Workspace
-
-    on_duckdb = Workspace(tmp_path_factory.mktemp("duckdb"))
+def both_targets(tmp_path_factory, database, demo_elt):
+    """The same demo data on PostgreSQL and on DuckDB (the session's demo ELT)."""
+    on_duckdb, duck = demo_elt
     on_postgres = Workspace(tmp_path_factory.mktemp("postgres"))
     on_postgres.own_project()  # the last test edits its SLA seed
     credentials = f"postgresql://{SERVER}/{database}"
-    duck = on_duckdb.just("elt", **DEMO)
     pg = on_postgres.just(
-        "elt", "target=postgres", **DEMO, DESTINATION__POSTGRES__CREDENTIALS=credentials
+        "elt", "target=postgres", **DEMO_SIZE, DESTINATION__POSTGRES__CREDENTIALS=credentials
     )
     return on_duckdb, duck, credentials, pg, on_postgres
 
@@ -137,7 +136,7 @@ def test_a_change_batch_leaves_no_orphan_child_rows_on_postgres(both_targets):
     _, _, credentials, _, on_postgres = both_targets
     on_postgres.apply_demo_changes(1)
     rerun = on_postgres.just(
-        "elt", "target=postgres", **DEMO, DESTINATION__POSTGRES__CREDENTIALS=credentials
+        "elt", "target=postgres", **DEMO_SIZE, DESTINATION__POSTGRES__CREDENTIALS=credentials
     )
     assert rerun.returncode == 0, rerun.stderr
     with psycopg2.connect(credentials) as con, con.cursor() as cur:
@@ -156,7 +155,7 @@ def test_a_seed_edit_reaches_every_incident_on_postgres(both_targets):
     seed = on_postgres.project / "transform" / "seeds" / "sla_targets.csv"
     seed.write_text(seed.read_text().replace("critical,60,", "critical,30,"))
     rerun = on_postgres.just(
-        "elt", "target=postgres", **DEMO, DESTINATION__POSTGRES__CREDENTIALS=credentials
+        "elt", "target=postgres", **DEMO_SIZE, DESTINATION__POSTGRES__CREDENTIALS=credentials
     )
     assert rerun.returncode == 0, rerun.stderr
     with psycopg2.connect(credentials) as con, con.cursor() as cur:

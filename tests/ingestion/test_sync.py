@@ -192,7 +192,8 @@ def test_a_backfill_reloads_a_range_without_moving_the_cursor(settings, api):
 def test_a_rate_limited_sync_paces_itself_from_any_header_dialect(settings, headers, body):
     settings = settings.with_overrides(request_max_retry_delay=5.0)  # waits may span a window
     faults = {"rate_limit_headers": headers, "rate_limit_body": body}
-    with run_demo_api(**SIZE, rate_limit=6, rate_window=1.0, faults=faults) as api:
+    # 15 a second: well under what the sync sends unpaced, so every window is paced
+    with run_demo_api(**SIZE, rate_limit=15, rate_window=1.0, faults=faults) as api:
         result, _ = sync(settings, api)
         # counted by the server, not the client. At most one: latency jitter on a busy
         # machine may beat the pacing margin once, which then widens (`WindowMirror`)
