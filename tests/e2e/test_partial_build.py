@@ -6,10 +6,9 @@ project as a user would), goes through four `just elt` runs: a first full build,
 a change batch, a run after an edit to the SLA seed, and a run after an edit to a staging
 model. After each partial build, dbt builds the whole project from the same raw into
 `*__check` schemas (`dbt build --vars schema_suffix: __check`), and every published mart
-must equal its full
-rebuild in every row and every column but `dlt_load_id` and `dlt_id`: those name the load
-that last wrote a row's content, and a re-read of the same content (which changes no
-digest, so rebuilds nothing) is a newer load in raw.
+must equal its full rebuild in every row and every column but `dlt_load_id` and `dlt_id`:
+those name the load that last wrote a row's content, and a re-read of the same content
+(which changes no digest, so rebuilds nothing) is a newer load in raw.
 """
 
 from __future__ import annotations
