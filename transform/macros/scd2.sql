@@ -5,20 +5,28 @@
     `_dlt_valid_from`, the newest load winning a tie, plus the helper column
     `version_recency` (always 1). A record gone from the full scan keeps its retired
     last version, so it stays visible with `_dlt_valid_to` set (see `scd2_columns`).
+    The versions are ranked on the few columns the ranking needs and joined back on
+    dlt's row id: ranking whole rows sorted every column (the action items' staging
+    took 9 s instead of 4.5 s at 1,000,000 incidents, docs/performance.md).
 #}
 {% macro latest_scd2_version(relation) -%}
-    select *
-    from (
+    select
+        versions.*,
+        ranked.version_recency
+
+    from {{ relation }} as versions
+    inner join (
         select
-            *,
+            _dlt_id,
             row_number() over (
                 partition by id
                 order by _dlt_valid_from desc, _dlt_load_id desc
             ) as version_recency
 
         from {{ relation }}
-    ) as versions
-    where version_recency = 1
+    ) as ranked
+        on versions._dlt_id = ranked._dlt_id
+    where ranked.version_recency = 1
 {%- endmacro %}
 
 {#
