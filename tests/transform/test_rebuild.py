@@ -150,3 +150,45 @@ def test_incremental_build_applies_a_deletion_check_without_reloaded_incidents(
         ) == [(2, 37.5)]
     finally:
         con.close()
+
+
+@pytest.mark.parametrize(
+    ("drift", "differences"),
+    [
+        pytest.param(
+            "update marts.fct_incidents set title = title || ' (edited)'"
+            " where incident_id = 'inc-001'",
+            2,
+            id="a-changed-value",
+        ),
+        pytest.param(
+            "update marts.fct_incidents set acknowledged_at = null"
+            " where incident_id = (select min(incident_id) from marts.fct_incidents"
+            " where acknowledged_at is not null)",
+            2,
+            id="a-value-turned-null",
+        ),
+        pytest.param(
+            "delete from marts.fct_incidents where incident_id = 'inc-002'",
+            1,
+            id="a-missing-row",
+        ),
+    ],
+)
+def test_reconciliation_test_lists_each_incident_that_drifts_from_a_full_recompute(
+    warehouse_copy, tmp_path, drift, differences
+):
+    con = duckdb.connect(str(warehouse_copy))
+    try:
+        con.execute(drift)
+    finally:
+        con.close()
+
+    result = run_dbt(
+        ["test", "--select", "assert_fct_incidents_matches_full_recompute"],
+        warehouse_copy,
+        tmp_path,
+    )
+
+    assert result.returncode == 1, result.output[-3000:]
+    assert f"Got {differences} result" in result.output, result.output[-3000:]

@@ -1,18 +1,28 @@
 -- The incremental fct_incidents must equal a full recompute of its upstream,
--- the non-incremental int_incidents__enriched, row for row (except both ways).
+-- the non-incremental int_incidents__enriched, row for row (except both ways, on each
+-- row's id and fingerprint: a difference in any column of a row lists its id).
+-- (The aliases name the whole row for row_fingerprint, hence the noqa.)
 -- A failure after editing the sla_targets seed means `--full-refresh` is due.
 
 with
 
 incremental_rows as (
 
-    select * from {{ ref('fct_incidents') }}
+    select
+        incident_id,
+        {{ row_fingerprint('incremental_row') }} as row_fingerprint
+
+    from {{ ref('fct_incidents') }} as incremental_row  -- noqa: AL05
 
 ),
 
 recomputed_rows as (
 
-    select * from {{ ref('int_incidents__enriched') }}
+    select
+        incident_id,
+        {{ row_fingerprint('recomputed_row') }} as row_fingerprint
+
+    from {{ ref('int_incidents__enriched') }} as recomputed_row  -- noqa: AL05
 
 ),
 
