@@ -100,7 +100,11 @@ def add_verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
                 continue  # the target is for server-side filtered resources only
             target = Target("<=", fig["target"], f"<= {fig['target']:.0f} requests")
             check(f"incremental: {resource} requests", fig["requests"], target)
-        check("incremental: wall / full load", inc["wall_vs_full"], INCREMENTAL_WALL_SHARE)
+        check(
+            f"incremental: {inc['scale']} wall / full load",
+            inc["wall_vs_full"],
+            INCREMENTAL_WALL_SHARE[inc["scale"]],
+        )
     rl = results.get("rate_limited")
     if rl:
         check("rate-limited: share of allowed rate", rl["rate_share"], RATE_SHARE)
@@ -206,8 +210,8 @@ def _pair(floor: dict[str, Any] | None) -> str:
     return f"{fmt(floor['fetch_s'])} / {fmt(floor['insert_s'])}"
 
 
-def _share(value: float | None, target: Target) -> str:
-    return f"{fmt(value, '', 2)} {target.verdict(value)}"
+def _share(value: float | None, target: Target, digits: int = 2) -> str:
+    return f"{fmt(value, '', digits)} {target.verdict(value)}"
 
 
 # The API has no filter on dashboards, the catalogs, action items and retrospectives, so
@@ -322,8 +326,8 @@ def incremental_rows(inc: dict[str, Any]) -> list[list[str]]:
         ["  total wall s", fmt(inc["wall_s"]), ""],
         [
             "  wall / full load wall",
-            _share(inc["wall_vs_full"], INCREMENTAL_WALL_SHARE),
-            "<= 0.25",
+            _share(inc["wall_vs_full"], INCREMENTAL_WALL_SHARE[inc["scale"]], 3),
+            INCREMENTAL_WALL_SHARE[inc["scale"]].label,
         ],
         ["  ingest / full load ingest", fmt(inc["ingest_vs_full"], "", 2), "(info)"],
         ["  repeats (median of) / succeeded", f"{inc['repeats']} / {fmt(inc['ok'])}", ""],
