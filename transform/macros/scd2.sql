@@ -5,9 +5,12 @@
     `_dlt_valid_from`, the newest load winning a tie, plus the helper column
     `version_recency` (always 1). A record gone from the full scan keeps its retired
     last version, so it stays visible with `_dlt_valid_to` set (see `scd2_columns`).
-    The versions are ranked on the few columns the ranking needs and joined back on
-    dlt's row id: ranking whole rows sorted every column (the action items' staging
-    took 9 s instead of 4.5 s at 1,000,000 incidents, docs/performance.md).
+    The versions are ranked on the few columns the ranking needs and the winners joined
+    back on (`_dlt_id`, `_dlt_load_id`, `_dlt_valid_from`): ranking whole rows sorted
+    every column (the action items' staging took 9 s instead of 4.5 s at 1,000,000
+    incidents, docs/performance.md). `_dlt_id` alone is not unique in an `scd2` table
+    (it hashes the row's content, which more than one load can store: seen in the rerun
+    after a failed build, tests/reliability/test_write_audit_publish.py).
 #}
 {% macro latest_scd2_version(relation) -%}
     select
@@ -18,6 +21,8 @@
     inner join (
         select
             _dlt_id,
+            _dlt_load_id,
+            _dlt_valid_from,
             row_number() over (
                 partition by id
                 order by _dlt_valid_from desc, _dlt_load_id desc
@@ -25,7 +30,10 @@
 
         from {{ relation }}
     ) as ranked
-        on versions._dlt_id = ranked._dlt_id
+        on
+            versions._dlt_id = ranked._dlt_id
+            and versions._dlt_load_id = ranked._dlt_load_id
+            and versions._dlt_valid_from = ranked._dlt_valid_from
     where ranked.version_recency = 1
 {%- endmacro %}
 
