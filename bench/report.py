@@ -322,13 +322,10 @@ def incremental_rows(inc: dict[str, Any]) -> list[list[str]]:
     )
     for step in ("extract", "normalize", "load", "dbt", "publish"):
         rows.append([f"  {step} s", fmt(inc["seconds"].get(step)), ""])
+    share = INCREMENTAL_WALL_SHARE[inc["scale"]]
     rows += [
         ["  total wall s", fmt(inc["wall_s"]), ""],
-        [
-            "  wall / full load wall",
-            _share(inc["wall_vs_full"], INCREMENTAL_WALL_SHARE[inc["scale"]], 3),
-            INCREMENTAL_WALL_SHARE[inc["scale"]].label,
-        ],
+        ["  wall / full load wall", _share(inc["wall_vs_full"], share, 3), share.label],
         ["  ingest / full load ingest", fmt(inc["ingest_vs_full"], "", 2), "(info)"],
         ["  repeats (median of) / succeeded", f"{inc['repeats']} / {fmt(inc['ok'])}", ""],
     ]
