@@ -185,7 +185,7 @@ def test_reconciliation_test_lists_each_incident_that_drifts_from_a_full_recompu
         con.close()
 
     result = run_dbt(
-        ["test", "--select", "assert_fct_incidents_matches_full_recompute"],
+        ["test", "--select", "fct_incidents_matches_full_recompute"],
         warehouse_copy,
         tmp_path,
     )

@@ -15,9 +15,9 @@ alert_urgencies as (
 
 ),
 
-alert_sources as (
+source_names as (
 
-    select * from {{ ref('stg_analytics_api__alert_sources') }}
+    select * from {{ ref('int_alert_sources__named_by_type') }}
 
 ),
 
@@ -27,24 +27,9 @@ alert_services as (
 
 ),
 
-alert_incidents as (
+incident_rollup as (
 
-    select * from {{ ref('int_alert_incidents__flagged') }}
-
-),
-
-source_names as (
-
-    -- Alerts name only their source's type: a name is given when exactly one alert
-    -- source of that type exists upstream.
-    select
-        source_type,
-        max(alert_source_name) as alert_source_name
-
-    from alert_sources
-    where not is_deleted
-    group by source_type
-    having count(*) = 1
+    select * from {{ ref('int_alert_incidents__rolled_up_to_alerts') }}
 
 ),
 
@@ -55,18 +40,6 @@ service_rollup as (
         count(*) as service_count
 
     from alert_services
-    group by alert_id
-
-),
-
-incident_rollup as (
-
-    select
-        alert_id,
-        count(*) as linked_incident_count,
-        max(case when is_became_incident then incident_id end) as incident_id
-
-    from alert_incidents
     group by alert_id
 
 ),
