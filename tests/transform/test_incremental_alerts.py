@@ -1,14 +1,13 @@
-"""The incremental fct_alerts: what a run rewrites, and the check against a full recompute.
+"""The incremental fct_alerts: a run rewrites exactly the alerts whose row changed.
 
-Each test changes the fixture warehouse's raw tables the way a later load would (no alert
-reloaded unless it says so), builds again, and reads `fct_alerts`. A `dbt build` also runs
-`fct_alerts_matches_full_recompute`, so a row the incremental run missed fails the build.
+`fct_alerts` recomputes every alert and writes only the rows whose fingerprint differs
+from the stored one. Each test changes the fixture warehouse's raw tables the way a later
+load would (no alert reloaded unless it says so), builds again, and reads `fct_alerts`.
 """
 
 from __future__ import annotations
 
 import duckdb
-import pytest
 
 from .conftest import build, query, run_dbt
 from .fixtures import LOAD_3, RAW_SCHEMA, load_ts, write_incident_deletions
@@ -65,7 +64,7 @@ def test_an_incremental_run_rewrites_a_reloaded_alert(warehouse_copy, tmp_path):
 
     build(warehouse_copy, tmp_path, "--select", "+fct_alerts+")
 
-    assert "cross join existing_loads" in compiled_fct_alerts(tmp_path)  # incremental branch
+    assert "existing_fingerprints" in compiled_fct_alerts(tmp_path)  # incremental branch
     assert fct_alerts(warehouse_copy, "status, minutes_open, is_open", ("alt-03",)) == [
         ("alt-03", "resolved", 30.0, False)
     ]
@@ -119,50 +118,33 @@ def test_an_incremental_run_renames_alerts_whose_urgency_was_renamed(warehouse_c
     ]
 
 
-def test_an_incremental_run_leaves_alerts_nothing_changed_alone(warehouse_copy, tmp_path):
-    # Mark a stored row; a run that rewrote every alert would put the summary back.
+def test_an_incremental_run_writes_only_the_alerts_whose_row_changed(warehouse_copy, tmp_path):
     execute(
         warehouse_copy,
-        "update marts.fct_alerts set summary = 'kept' where alert_id = 'alt-02'",
         f"update {RAW_SCHEMA}.alerts set attributes__summary = 'reloaded',"
         f" _dlt_load_id = '{LOAD_3}' where id = 'alt-03'",
+    )
+
+    # The compiled incremental model is the select of the rows the run deletes and inserts.
+    result = run_dbt(["compile", "--select", "fct_alerts"], warehouse_copy, tmp_path)
+
+    assert result.returncode == 0, result.output[-3000:]
+    con = duckdb.connect(str(warehouse_copy), read_only=True)
+    try:
+        batch = query(con, f"select alert_id, summary from ({compiled_fct_alerts(tmp_path)})")
+    finally:
+        con.close()
+    assert batch == [("alt-03", "reloaded")]
+
+
+def test_an_incremental_run_repairs_a_stored_row_that_differs_from_a_recompute(
+    warehouse_copy, tmp_path
+):
+    execute(
+        warehouse_copy, "update marts.fct_alerts set summary = 'edited' where alert_id = 'alt-02'"
     )
 
     result = run_dbt(["run", "--select", "fct_alerts"], warehouse_copy, tmp_path)
 
     assert result.returncode == 0, result.output[-3000:]
-    assert fct_alerts(warehouse_copy, "summary", ("alt-02", "alt-03")) == [
-        ("alt-02", "kept"),
-        ("alt-03", "reloaded"),
-    ]
-
-
-@pytest.mark.parametrize(
-    ("drift", "differences"),
-    [
-        pytest.param(
-            "update marts.fct_alerts set summary = 'edited' where alert_id = 'alt-01'",
-            2,
-            id="a-changed-value",
-        ),
-        pytest.param(
-            "update marts.fct_alerts set alert_urgency_name = null where alert_id = 'alt-04'",
-            2,
-            id="a-value-turned-null",
-        ),
-        pytest.param(
-            "delete from marts.fct_alerts where alert_id = 'alt-02'", 1, id="a-missing-row"
-        ),
-    ],
-)
-def test_reconciliation_test_lists_each_alert_that_drifts_from_a_full_recompute(
-    warehouse_copy, tmp_path, drift, differences
-):
-    execute(warehouse_copy, drift)
-
-    result = run_dbt(
-        ["test", "--select", "fct_alerts_matches_full_recompute"], warehouse_copy, tmp_path
-    )
-
-    assert result.returncode == 1, result.output[-3000:]
-    assert f"Got {differences} result" in result.output, result.output[-3000:]
+    assert fct_alerts(warehouse_copy, "summary", ("alt-02",)) == [("alt-02", "Alert 2")]

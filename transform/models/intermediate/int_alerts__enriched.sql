@@ -15,9 +15,9 @@ alert_urgencies as (
 
 ),
 
-source_names as (
+alert_sources as (
 
-    select * from {{ ref('int_alert_sources__named_by_type') }}
+    select * from {{ ref('stg_analytics_api__alert_sources') }}
 
 ),
 
@@ -27,9 +27,24 @@ alert_services as (
 
 ),
 
-incident_rollup as (
+alert_incidents as (
 
-    select * from {{ ref('int_alert_incidents__rolled_up_to_alerts') }}
+    select * from {{ ref('int_alert_incidents__flagged') }}
+
+),
+
+source_names as (
+
+    -- Alerts name only their source's type: a name is given when exactly one alert
+    -- source of that type exists upstream.
+    select
+        source_type,
+        max(alert_source_name) as alert_source_name
+
+    from alert_sources
+    where not is_deleted
+    group by source_type
+    having count(*) = 1
 
 ),
 
@@ -40,6 +55,18 @@ service_rollup as (
         count(*) as service_count
 
     from alert_services
+    group by alert_id
+
+),
+
+incident_rollup as (
+
+    select
+        alert_id,
+        count(*) as linked_incident_count,
+        max(case when is_became_incident then incident_id end) as incident_id
+
+    from alert_incidents
     group by alert_id
 
 ),
