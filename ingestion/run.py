@@ -36,6 +36,8 @@ from ingestion.runs import (
     wait_for_warehouse,
 )
 from ingestion.selection import (
+    built_manifest,
+    incremental_keys,
     plan_for_run,
     published_state_dir,
     rebuilt_relations,
@@ -152,7 +154,10 @@ def _run_steps(
         with timer.step("dbt"):  # a failed model or data test raises TransformError: no publish
             dbt_results = build(pipeline, settings, full_refresh=options.full_refresh, plan=plan)
         with timer.step("publish"), pipeline.sql_client() as client:
-            publish(client, rebuilt_relations(dbt_results) if plan.partial else None)
+            rebuilt = rebuilt_relations(dbt_results) if plan.partial else None
+            # row-by-row publishing compares rows with DuckDB's hash
+            incremental = incremental_keys(built_manifest()) if settings.on_duckdb else None
+            publish(client, rebuilt, incremental)
         save_published_manifest(published_state_dir(pipeline))
     return RunSummary(
         base_url=ingested.base_url,

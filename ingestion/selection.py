@@ -129,6 +129,21 @@ def source_selectors(manifest: dict, dataset: str = RAW_DATASET) -> dict[str, st
     return selectors
 
 
+def incremental_keys(manifest: dict | None) -> dict[str, str]:
+    """model name -> unique key, for each incremental model keyed on one column (what
+    `ingestion.publish` can publish row by row)."""
+    keys = {}
+    for node in (manifest or {}).get("nodes", {}).values():
+        config = node.get("config", {})
+        key = config.get("unique_key")
+        incremental = node.get("resource_type") == "model" and config.get("materialized") == (
+            "incremental"
+        )
+        if incremental and isinstance(key, str) and key.isidentifier():
+            keys[node["name"]] = key
+    return keys
+
+
 def published_manifest(state_dir: Path) -> dict | None:
     """The manifest saved with the last published build, or None."""
     try:
@@ -140,6 +155,11 @@ def published_manifest(state_dir: Path) -> dict | None:
 def dbt_target_dir() -> Path:
     """Where dbt writes its artifacts: `DBT_TARGET_PATH`, else dbt_project.yml's `target`."""
     return Path(os.environ.get("DBT_TARGET_PATH") or REPO_ROOT / "target")
+
+
+def built_manifest() -> dict | None:
+    """The manifest of the build that just ran (dbt's target dir), or None."""
+    return published_manifest(dbt_target_dir())
 
 
 def save_published_manifest(state_dir: Path, target_dir: Path | None = None) -> bool:

@@ -9,10 +9,11 @@ import duckdb
 import pytest
 
 from ingestion.changes import Fingerprints
-from ingestion.publish import publish
+from ingestion.publish import publish, publish_statements
 from ingestion.runs import build_schemas_as_published, ensure_ledger, record_run
 from ingestion.selection import (
     BuildPlan,
+    incremental_keys,
     plan_build,
     published_manifest,
     rebuilt_relations,
@@ -185,6 +186,82 @@ def test_a_partial_publish_drops_what_the_build_no_longer_has(warehouse):
         "select table_name from information_schema.tables where table_schema = 'marts'"
     )
     assert tables == [("fct_incidents",)]
+
+
+# ------------------------------------------------------- incremental tables, row by row
+ALERTS = {"fct_alerts": "alert_id"}
+
+
+@pytest.fixture
+def alerts_warehouse() -> DuckDBClient:
+    """A published incremental table, then a build that changed, added and removed rows."""
+    con = duckdb.connect()
+    con.execute("create schema marts__build")
+    con.execute(
+        "create table marts__build.fct_alerts as"
+        " select * from (values ('a', 1), ('b', 2), ('c', 3)) as t(alert_id, n)"
+    )
+    client = DuckDBClient(con)
+    publish(client)
+    con.execute("update marts__build.fct_alerts set n = 20 where alert_id = 'b'")
+    con.execute("delete from marts__build.fct_alerts where alert_id = 'c'")
+    con.execute("insert into marts__build.fct_alerts values ('d', 4)")
+    return client
+
+
+def rows(client: DuckDBClient, relation: str) -> list[tuple]:
+    return client.execute_sql(f"select * from {relation} order by all")
+
+
+def test_a_partial_publish_brings_an_incremental_table_up_to_date_row_by_row(alerts_warehouse):
+    publish(alerts_warehouse, rebuilt={"fct_alerts"}, incremental=ALERTS)
+    assert rows(alerts_warehouse, "marts.fct_alerts") == [("a", 1), ("b", 20), ("d", 4)]
+
+
+def test_an_incremental_table_is_published_without_dropping_it():
+    relations = [("marts__build", "fct_alerts", "table")]
+    statements = publish_statements(
+        relations, [("marts", "fct_alerts", "table")], {"fct_alerts"}, ALERTS
+    )
+    assert not [s for s in statements if s.startswith(("drop", "create table"))]
+    assert [s.split(" where")[0] for s in statements if "fct_alerts" in s] == [
+        "delete from marts.fct_alerts",
+        "insert into marts.fct_alerts select built_row.* from marts__build.fct_alerts as built_row",
+    ]
+
+
+def test_an_incremental_table_whose_columns_changed_is_published_as_a_copy(alerts_warehouse):
+    alerts_warehouse.execute_sql("alter table marts__build.fct_alerts add column label varchar")
+    publish(alerts_warehouse, rebuilt={"fct_alerts"}, incremental=ALERTS)
+    assert rows(alerts_warehouse, "marts.fct_alerts") == [
+        ("a", 1, None),
+        ("b", 20, None),
+        ("d", 4, None),
+    ]
+
+
+def test_a_full_publish_copies_an_incremental_table_whole(alerts_warehouse):
+    alerts_warehouse.execute_sql("insert into marts.fct_alerts values ('stray', 9)")
+    publish(alerts_warehouse, incremental=ALERTS)
+    assert rows(alerts_warehouse, "marts.fct_alerts") == [("a", 1), ("b", 20), ("d", 4)]
+
+
+def test_incremental_keys_are_the_single_column_keys_of_incremental_models():
+    def node(name, materialized, key=None):
+        return {
+            "name": name,
+            "resource_type": "model",
+            "config": {"materialized": materialized, "unique_key": key},
+        }
+
+    manifest = {
+        "nodes": {
+            "model.p.fct_alerts": node("fct_alerts", "incremental", "alert_id"),
+            "model.p.fct_pairs": node("fct_pairs", "incremental", ["a", "b"]),
+            "model.p.dim_teams": node("dim_teams", "table"),
+        }
+    }
+    assert incremental_keys(manifest) == {"fct_alerts": "alert_id"}
 
 
 # ------------------------------------------------------- the build schemas as published
