@@ -95,24 +95,30 @@ joined as (
 
 final as (
 
+    -- Text columns are cast to the warehouse's string type (`text` on PostgreSQL,
+    -- where staging yields `varchar`): the incremental `fct_alerts` is created with its
+    -- contract's `text` columns, and its new rows must have the same types or
+    -- `on_schema_change: fail` stops it.
     select
-        alert_id,
-        short_id,
-        summary,
-        source,
-        alert_source_name,
-        status,
-        alert_urgency_id,
-        coalesce(catalog_urgency_name, alert_urgency_name) as alert_urgency_name,
+        cast(alert_id as {{ dbt.type_string() }}) as alert_id,
+        cast(short_id as {{ dbt.type_string() }}) as short_id,
+        cast(summary as {{ dbt.type_string() }}) as summary,
+        cast(source as {{ dbt.type_string() }}) as source,
+        cast(alert_source_name as {{ dbt.type_string() }}) as alert_source_name,
+        cast(status as {{ dbt.type_string() }}) as status,
+        cast(alert_urgency_id as {{ dbt.type_string() }}) as alert_urgency_id,
+        cast(
+            coalesce(catalog_urgency_name, alert_urgency_name) as {{ dbt.type_string() }}
+        ) as alert_urgency_name,
         case noise
             when 'noise' then true
             when 'not_noise' then false
         end as is_noise,
         is_group_leader_alert,
-        group_leader_alert_id,
+        cast(group_leader_alert_id as {{ dbt.type_string() }}) as group_leader_alert_id,
         service_count,
         linked_incident_count,
-        incident_id,
+        cast(incident_id as {{ dbt.type_string() }}) as incident_id,
         incident_id is not null as became_incident,
         created_at,
         updated_at,
@@ -121,7 +127,7 @@ final as (
         ended_at,
         {{ minutes_between('started_at', 'ended_at') }} as minutes_open,
         (ended_at is null and coalesce(status, '') <> 'resolved') as is_open,
-        dlt_load_id
+        cast(dlt_load_id as {{ dbt.type_string() }}) as dlt_load_id
 
     from joined
 
