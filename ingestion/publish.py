@@ -92,11 +92,8 @@ def delta_tables(
         target = schema.removesuffix(BUILD_SUFFIX)
         if name not in incremental or kind != "table":
             continue
-        if (target, name) not in published_tables:
-            continue
-        if columns.get((schema, name)) and columns.get((schema, name)) == columns.get(
-            (target, name)
-        ):
+        same_columns = columns.get((schema, name)) == columns.get((target, name))
+        if (target, name) in published_tables and columns.get((schema, name)) and same_columns:
             deltas[name] = incremental[name]
     return deltas
 

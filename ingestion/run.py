@@ -154,9 +154,11 @@ def _run_steps(
         with timer.step("dbt"):  # a failed model or data test raises TransformError: no publish
             dbt_results = build(pipeline, settings, full_refresh=options.full_refresh, plan=plan)
         with timer.step("publish"), pipeline.sql_client() as client:
-            rebuilt = rebuilt_relations(dbt_results) if plan.partial else None
-            # row-by-row publishing compares rows with DuckDB's hash
-            incremental = incremental_keys(built_manifest()) if settings.on_duckdb else None
+            rebuilt = incremental = None
+            if plan.partial:
+                rebuilt = rebuilt_relations(dbt_results)
+                # row by row only after a partial build, comparing rows with DuckDB's hash
+                incremental = incremental_keys(built_manifest()) if settings.on_duckdb else None
             publish(client, rebuilt, incremental)
         save_published_manifest(published_state_dir(pipeline))
     return RunSummary(
