@@ -2,6 +2,10 @@
     Convert a `timestamp with time zone` to a UTC wall-clock `timestamp`
     (without time zone), independent of the session time zone. Staging
     models expose every timestamp in this form.
+    On DuckDB from the instant's epoch microseconds: plain arithmetic, where
+    `timezone('UTC', ...)` goes through ICU's calendar for every value (0.69 s
+    against 0.05 s for the four timestamps of 3M alerts, read by every model and
+    test on the staging views; same values).
 #}
 {% macro to_utc_timestamp(column) -%}
     {{ return(adapter.dispatch('to_utc_timestamp', 'incident_analytics')(column)) }}
@@ -12,5 +16,5 @@
 {%- endmacro %}
 
 {% macro duckdb__to_utc_timestamp(column) -%}
-    cast(timezone('UTC', {{ column }}) as timestamp)
+    make_timestamp(epoch_us(cast({{ column }} as timestamptz)))
 {%- endmacro %}
