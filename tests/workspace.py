@@ -101,6 +101,9 @@ class Snapshot:
     # table -> sorted ids of the current rows of raw's other tables: every scd2 full scan
     # (catalogs, action items, retrospectives; `_dlt_valid_to is null`) and alerts
     current_ids: dict[str, list[str]] = field(default_factory=dict)
+    # alert_id -> (status, updated_at, service_count, linked_incident_count, incident_id)
+    # of marts.fct_alerts
+    fct_alerts: dict[str, tuple] = field(default_factory=dict)
 
     @property
     def current_dashboards(self) -> set[tuple[str, datetime, str]]:
@@ -351,6 +354,14 @@ class Workspace:
                 if ("raw", "incident_deletions") in tables
                 else set()
             )
+            alerts = (
+                con.execute(
+                    "select alert_id, status, updated_at, service_count,"
+                    " linked_incident_count, incident_id from marts.fct_alerts"
+                ).fetchall()
+                if ("marts", "fct_alerts") in tables
+                else []
+            )
             live = (
                 {
                     r[0]
@@ -375,6 +386,7 @@ class Workspace:
             fct_incidents=sorted((i, parse_ts_naive_utc(u)) for i, u in fct),
             live_dim_dashboards=live,
             current_ids=current_ids,
+            fct_alerts={a: (s, parse_ts_naive_utc(u), *rest) for a, s, u, *rest in alerts},
         )
 
 

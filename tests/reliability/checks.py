@@ -73,6 +73,8 @@ def assert_converged(step: Step) -> None:
     assert after.fct_incidents == truth_incidents(truth), "marts.fct_incidents not rebuilt"
     assert after.live_dim_dashboards == {d["id"] for d in truth["dashboards"]}
     assert after.current_ids == truth_current_ids(truth, after.current_ids)
+    if "alerts" in after.current_ids:
+        assert after.fct_alerts == truth_alerts(truth), "marts.fct_alerts differs from the API"
     assert_cursor_within_loaded_data(after)
     assert not after.pending_packages
 
@@ -87,6 +89,24 @@ def truth_dashboards(truth: dict[str, Any]) -> set[tuple[str, datetime, str]]:
         (r["id"], parse_ts(r["attributes"]["updated_at"]), r["attributes"]["name"])
         for r in truth["dashboards"]
     }
+
+
+def truth_alerts(truth: dict[str, Any]) -> dict[str, tuple]:
+    """fct_alerts' rows as the API's alerts imply them: status, updated_at, services listed,
+    incidents named, and the incident each became (the first named one that exists now)."""
+    live = {r["id"] for r in truth["incidents"]}
+    rows = {}
+    for alert in truth.get("alerts", []):
+        attributes = alert["attributes"]
+        named = [i["id"] for i in alert["relationships"]["incidents"]["data"]]
+        rows[alert["id"]] = (
+            attributes["status"],
+            parse_ts(attributes["updated_at"]),
+            len(attributes["services"]),
+            len(named),
+            next((i for i in named if i in live), None),
+        )
+    return rows
 
 
 def truth_current_ids(truth: dict[str, Any], loaded: dict[str, list[str]]) -> dict[str, list]:
