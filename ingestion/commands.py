@@ -97,7 +97,8 @@ def elt(argv: list[str]) -> int:
 
     Arguments and settings are checked first (`BadInput`, exit code 2, reported by
     `cli.main`): nothing is read, written or sent with a bad one."""
-    from ingestion.run import RunOptions, run_elt
+    from ingestion.run import run_elt
+    from ingestion.run_options import RunOptions
     from ingestion.source import Backfill
 
     args = parse_elt_args(argv)

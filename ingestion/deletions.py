@@ -64,10 +64,6 @@ class DeletionCheck:
             "newly_deleted": self.newly_deleted,
         }
 
-    def forget_ids(self) -> None:
-        """Let the warehouse's ids go once the check's rows are loaded (the counts stay)."""
-        self.known, self.previously = set(), {}
-
     def deletions(self, listed_ids: set[str]) -> list[dict[str, Any]]:
         """Rows for every known incident the listing lacks; a known date is kept."""
         missing = sorted(self.known - listed_ids)

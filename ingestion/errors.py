@@ -4,9 +4,9 @@ dlt wraps an exception raised while extracting in `PipelineStepFailed` (and the 
 own wrapper), so the cause a person can act on sits somewhere down the exception chain.
 Malformed API bodies are explained where they are parsed (`http._decode_envelope`).
 
-The two failures of the run itself (`ConfigurationError`, `TransformError`) are defined
-here, so the modules that raise them and this one import each other in one direction only;
-the others live where they are raised (`ApiError` in `http`, ...) and are imported from there.
+The failures of the run itself (`ConfigurationError`, `ExtractError`, `TransformError`) are
+defined here, so the modules that raise them and this one import each other in one direction
+only; the others live where they are raised (`ApiError` in `http`, ...) and are imported from there.
 """
 
 from __future__ import annotations
@@ -30,6 +30,10 @@ UNEXPECTED_ADVICE = "; rerun, and report it if it persists"
 
 class ConfigurationError(Exception):
     """The run cannot start: a setting is missing or contradictory."""
+
+
+class ExtractError(Exception):
+    """The extract's child process failed; its message is already the one line to show."""
 
 
 class TransformError(Exception):
@@ -94,6 +98,7 @@ def _explain(exc: BaseException, duckdb_path: str | None) -> str:
         RecordShapeError,
         ArrowShapeError,
         ConfigurationError,
+        ExtractError,
         TransformError,
         AlreadyRunningError,
         WarehouseLockedError,

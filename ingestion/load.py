@@ -95,6 +95,22 @@ def scd2_resources(source: Any) -> list[str]:
     ]
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What the load needs to know from before the extract."""
+
+    known: dict[str, set[str]]  # data columns per table before this run (new ones reported)
+    recovered: bool  # a package a failed run left was loaded first
+
+
+@dataclass(frozen=True)
+class Scan:
+    """The full-scan (scd2) resources an extract read whole, and about when."""
+
+    resources: list[str]
+    at: datetime
+
+
 def load(
     pipeline: dlt.Pipeline,
     source: Any,
@@ -103,7 +119,17 @@ def load(
     file_format: str | None = LOADER_FILE_FORMAT,
     workers: int = 1,
 ) -> LoadResult:
-    """Extract, normalize, load; returns rows per table and columns the API newly sent."""
+    """Extract, normalize, load in this process; returns rows per table and columns the API
+    newly sent. A run extracts in a child process instead (`ingestion.extract`), between
+    the same `prepare` and `finish`."""
+    prepared = prepare(pipeline, timer, full_refresh, workers)
+    with timer.step("extract"):
+        scan = extract(pipeline, source, full_refresh, file_format)
+    return finish(pipeline, prepared, scan, timer, full_refresh, workers)
+
+
+def prepare(pipeline: dlt.Pipeline, timer: StepTimer, full_refresh: bool, workers: int) -> Prepared:
+    """Before the extract: finish a package a failed run left, and note the known columns."""
     recovered = pipeline.has_pending_data
     if recovered:  # a previous run died after extract: finish it first
         finish_interrupted_commit(pipeline)
@@ -111,30 +137,46 @@ def load(
             pipeline.normalize(workers=workers)
             load_and_prune(pipeline)
     adopt_earlier_schema(pipeline)
-    known = {} if full_refresh else table_columns(pipeline)
-    scanned = scd2_resources(source)  # read whole this run, at about this moment
-    scanned_at = datetime.now(UTC)
-    with timer.step("extract"):
-        if full_refresh:
-            # scd2 tables are a full scan every run anyway: keep their history (which
-            # dashboards were deleted, and when) and start everything else from scratch
-            history = scanned
-            rest = [name for name in source.selected_resources if name not in history]
-            if rest:
-                pipeline.extract(
-                    source.with_resources(*rest),
-                    refresh="drop_resources",
-                    loader_file_format=file_format,
-                )
-            if history:
-                pipeline.extract(source.with_resources(*history), loader_file_format=file_format)
-        else:
-            pipeline.extract(source, loader_file_format=file_format)
+    return Prepared({} if full_refresh else table_columns(pipeline), recovered)
+
+
+def extract(
+    pipeline: dlt.Pipeline, source: Any, full_refresh: bool, file_format: str | None
+) -> Scan:
+    """The API into one extracted load package (dlt's extract), with the full-refresh rules."""
+    scan = Scan(scd2_resources(source), datetime.now(UTC))  # read whole, at about this moment
+    if full_refresh:
+        # scd2 tables are a full scan every run anyway: keep their history (which
+        # dashboards were deleted, and when) and start everything else from scratch
+        history = scan.resources
+        rest = [name for name in source.selected_resources if name not in history]
+        if rest:
+            pipeline.extract(
+                source.with_resources(*rest),
+                refresh="drop_resources",
+                loader_file_format=file_format,
+            )
+        if history:
+            pipeline.extract(source.with_resources(*history), loader_file_format=file_format)
+    else:
+        pipeline.extract(source, loader_file_format=file_format)
+    return scan
+
+
+def finish(
+    pipeline: dlt.Pipeline,
+    prepared: Prepared,
+    scan: Scan,
+    timer: StepTimer,
+    full_refresh: bool,
+    workers: int,
+) -> LoadResult:
+    """After the extract: leave out unchanged full scans, normalize, load, record the scans."""
     unchanged: list[str] = []
     scans: dict[str, str] = {}
     if not full_refresh:  # a full refresh loads everything it read
         with timer.step("compare scans"):
-            unchanged, scans = drop_unchanged_scans(pipeline, scanned)
+            unchanged, scans = drop_unchanged_scans(pipeline, scan.resources)
     with timer.step("normalize"):
         info = pipeline.normalize(workers=workers)
     # the Arrow batches are written: give their buffers back before DuckDB and dbt need memory
@@ -143,6 +185,7 @@ def load(
     for table, count in info.row_counts.items():
         if not table.startswith("_dlt"):
             rows[table] = rows.get(table, 0) + count
+    known = prepared.known
     new_columns = {
         table: sorted(columns - known[table])
         for table, columns in table_columns(pipeline).items()
@@ -150,8 +193,8 @@ def load(
     }
     with timer.step("load"):
         load_and_prune(pipeline, loaded=set(rows))
-    record_scans(pipeline, scans, scanned, scanned_at)
-    return LoadResult(rows, new_columns, unchanged, recovered)
+    record_scans(pipeline, scans, scan.resources, scan.at)
+    return LoadResult(rows, new_columns, unchanged, prepared.recovered)
 
 
 def load_and_prune(pipeline: dlt.Pipeline, loaded: set[str] | None = None) -> None:

@@ -1,10 +1,10 @@
 """One ELT run, as the sequence of its steps: API → load → build → audit → publish → ledger.
 
 This module only orders the steps; each lives in the module named for it:
-`api_endpoint` (which API), `load` (into raw), `build` (dbt build, whose tests are the
-audit), `publish` (make the audited build visible), `runs` (lock and ledger). Around them,
-`recovery` and `cursors` keep dlt's local state consistent with the warehouse, and
-`summary` reports what happened.
+`extraction` (the API into a load package, in a child process of its own), `load` (into
+raw), `build` (dbt build, whose tests are the audit), `publish` (make the audited build
+visible), `runs` (lock and ledger). Around them, `recovery` and `cursors` keep dlt's local
+state consistent with the warehouse, and `summary` reports what happened.
 """
 
 from __future__ import annotations
@@ -16,18 +16,16 @@ from typing import Any
 
 import dlt
 
-from ingestion.api_endpoint import api_endpoint, retry_policy
 from ingestion.build import build
 from ingestion.changes import current_fingerprints, published_fingerprints, tables_touched
 from ingestion.cursors import incremental_cursors, rewind_cursors
-from ingestion.deletions import DeletionCheck, check_due, last_checked, read_known
 from ingestion.errors import TransformError, explain
-from ingestion.full_scans import ScanRepeats, last_scanned, scans_not_due
-from ingestion.http import ApiSession
-from ingestion.load import LoadResult, load, loader_file_format, make_pipeline
+from ingestion.extraction import Extracted, extract_in_child
+from ingestion.full_scans import last_scanned, scans_not_due
+from ingestion.load import LoadResult, finish, make_pipeline, prepare
 from ingestion.publish import publish
 from ingestion.recovery import bind_state_to_warehouse
-from ingestion.rereads import ReReads
+from ingestion.run_options import RunOptions
 from ingestion.runs import (
     AlreadyRunningError,
     Ledger,
@@ -43,25 +41,9 @@ from ingestion.selection import (
     rebuilt_relations,
     save_published_manifest,
 )
-from ingestion.settings import SOURCE_NAME, Settings
-from ingestion.source import (
-    CADENCED_SCANS,
-    Backfill,
-    analytics_api_source,
-    deletion_listing_params,
-)
-from ingestion.summary import NO_CHANGES, PARTIAL, RunSummary, StepTimer, per_resource
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """What kind of run: the hourly sync (default), a full refresh, or a backfill."""
-
-    full_refresh: bool = False
-    backfill: Backfill | None = None
-    extra_resources: tuple[dict[str, Any], ...] = ()
-    check_deletions: bool = False  # list every incident now, whatever the cadence says
-    full_scans: bool = False  # read every full scan now, whatever its cadence says
+from ingestion.settings import Settings
+from ingestion.source import CADENCED_SCANS
+from ingestion.summary import NO_CHANGES, PARTIAL, RunSummary, StepTimer
 
 
 def run_elt(settings: Settings, options: RunOptions | None = None) -> RunSummary:
@@ -91,6 +73,15 @@ def run_elt(settings: Settings, options: RunOptions | None = None) -> RunSummary
         raise
 
 
+@dataclass
+class RunPipeline:
+    """The run's dlt pipeline object, replaced by a fresh one once the extract's child
+    process has changed the pipeline's folder (`_ingest`): whoever needs the pipeline after
+    that, the ledger and a cursor rewind included, asks this holder."""
+
+    pipeline: dlt.Pipeline
+
+
 def _run_recorded(
     settings: Settings,
     pipeline: dlt.Pipeline,
@@ -102,15 +93,16 @@ def _run_recorded(
     bind_state_to_warehouse(pipeline)
     record["cursor_before"] = incremental_cursors(pipeline)
     ledger.start(pipeline, record | {"status": "running"})
+    run = RunPipeline(pipeline)
     try:
-        summary = _run_steps(settings, pipeline, options, record["run_id"])
+        summary = _run_steps(settings, run, options, record["run_id"])
     except BaseException as exc:
         if isinstance(exc, TransformError) and not options.backfill:
-            rewind_cursors(pipeline, record["cursor_before"])
-        ledger.write(pipeline, record | {"status": "failed", "error": explain(exc)})
+            rewind_cursors(run.pipeline, record["cursor_before"])
+        ledger.write(run.pipeline, record | {"status": "failed", "error": explain(exc)})
         raise
     ledger.write(
-        pipeline,
+        run.pipeline,
         record
         | {
             "status": "success",
@@ -126,17 +118,14 @@ def _run_recorded(
 
 
 def _run_steps(
-    settings: Settings, pipeline: dlt.Pipeline, options: RunOptions, run_id: str
+    settings: Settings, run: RunPipeline, options: RunOptions, run_id: str
 ) -> RunSummary:
     """API → load → build and audit → publish; the caller writes the ledger."""
     timer = StepTimer()
-    cursors_before = incremental_cursors(pipeline)
-    deletion_check = plan_deletion_check(pipeline, settings, options)
-    skipped_scans = plan_skipped_scans(pipeline, settings, options)
-    ingested = _ingest(settings, pipeline, options, timer, deletion_check, skipped_scans)
-    if deletion_check:
-        deletion_check.forget_ids()  # a million ids at 1M incidents, not needed by dbt
-    loaded = ingested.loaded
+    cursors_before = incremental_cursors(run.pipeline)
+    skipped_scans = plan_skipped_scans(run.pipeline, settings, options)
+    ingested = _ingest(settings, run, options, timer, skipped_scans)
+    pipeline, extracted, loaded = run.pipeline, ingested.extracted, ingested.loaded
     with timer.step("compare"):
         # the tables this run may have changed; None: read them all
         touched = (
@@ -162,24 +151,24 @@ def _run_steps(
             publish(client, rebuilt, incremental)
         save_published_manifest(published_state_dir(pipeline))
     return RunSummary(
-        base_url=ingested.base_url,
+        base_url=extracted.base_url,
         used_demo_api=settings.uses_demo_api,
         warehouse=settings.warehouse,
-        pages=ingested.pages,
+        pages=extracted.pages,
         rows=loaded.rows,
-        http=ingested.http,
+        http=extracted.http,
         dbt=dbt_results,
         seconds=timer.seconds,
         new_columns=loaded.new_columns,
         cursors_before=cursors_before,
         cursors_after=incremental_cursors(pipeline),
-        deletions=deletion_check.summary() if deletion_check else {},
+        deletions=extracted.deletions,
         build=NO_CHANGES if plan is None else PARTIAL if plan.partial else "built",
         build_reason="" if plan is None else plan.reason,
         unchanged_scans=loaded.unchanged_scans,
         scans_not_due=skipped_scans,
-        repeated=ingested.repeated,
-        reread_unchanged=ingested.reread_unchanged,
+        repeated=extracted.repeated,
+        reread_unchanged=extracted.reread_unchanged,
         fingerprints=fingerprints.ledger_columns(),
     )
 
@@ -188,56 +177,33 @@ def _run_steps(
 class Ingested:
     """What the API → raw steps report; nothing here refers to a parsed record."""
 
-    base_url: str
+    extracted: Extracted
     loaded: LoadResult
-    pages: dict[str, int]
-    http: dict[str, Any]
-    repeated: dict[str, int]
-    reread_unchanged: dict[str, int]
 
 
 def _ingest(
     settings: Settings,
-    pipeline: dlt.Pipeline,
+    run: RunPipeline,
     options: RunOptions,
     timer: StepTimer,
-    deletion_check: DeletionCheck | None,
     skipped_scans: list[str],
 ) -> Ingested:
-    """API → raw. Its own function so that the source, its per-run filters and the
-    session are let go before dbt runs; what the summary needs is copied out."""
-    repeats = ScanRepeats()
-    rereads = ReReads(settings.lag_seconds)
-    with api_endpoint(settings) as (base_url, token):
-        session = ApiSession(base_url, retry_policy(settings))
-        source = analytics_api_source(
-            settings,
-            base_url,
-            token,
-            session,
-            list(options.extra_resources),
-            options.backfill,
-            deletion_check,
-            skipped_scans,
-            repeats,
-            rereads,
-        )
-        loaded = load(
-            pipeline,
-            source,
-            timer,
-            options.full_refresh,
-            loader_file_format(settings),
-            settings.normalize_workers,
-        )
-    return Ingested(
-        base_url=base_url,
-        loaded=loaded,
-        pages=per_resource(session.stats.requests),
-        http=session.stats.as_dict(),
-        repeated=dict(repeats.repeats),
-        reread_unchanged=dict(rereads.dropped),
+    """API → raw: extract in a child process (`ingestion.extraction`), then normalize and
+    load here. The child changed the pipeline's folder (package, schema, state) behind this
+    process's pipeline object, so the run goes on with a fresh one read from there."""
+    prepared = prepare(run.pipeline, timer, options.full_refresh, settings.normalize_workers)
+    with timer.step("extract"):
+        extracted = extract_in_child(settings, options, skipped_scans)
+    run.pipeline = make_pipeline(settings)
+    loaded = finish(
+        run.pipeline,
+        prepared,
+        extracted.scan,
+        timer,
+        options.full_refresh,
+        settings.normalize_workers,
     )
+    return Ingested(extracted, loaded)
 
 
 def plan_skipped_scans(
@@ -254,25 +220,3 @@ def plan_skipped_scans(
         return []
     scanned = last_scanned(pipeline)
     return scans_not_due(scanned, list(CADENCED_SCANS), settings.full_scan_hours, datetime.now(UTC))
-
-
-def plan_deletion_check(
-    pipeline: dlt.Pipeline, settings: Settings, options: RunOptions
-) -> DeletionCheck | None:
-    """This run's deletion check, when the cadence (or the run's flag) says it is due.
-
-    The incident ids the warehouse holds are read now, before anything loads; a full
-    refresh starts from an empty warehouse, where nothing can have been deleted.
-    """
-    if options.backfill:
-        return None
-    now = datetime.now(UTC)
-    checked = None if options.full_refresh else last_checked(pipeline.state, SOURCE_NAME)
-    if not check_due(checked, settings.deletion_check_hours, now, options.check_deletions):
-        return None
-    known: set[str] = set()
-    previously: dict[str, datetime] = {}
-    if not options.full_refresh and pipeline.default_schema_name:
-        with pipeline.sql_client() as client:
-            known, previously = read_known(client)
-    return DeletionCheck(deletion_listing_params(settings), known, previously, now)

@@ -19,7 +19,8 @@ from ingestion.full_scans import DIGEST_TABLE, scans_not_due
 from ingestion.http import ApiSession, HttpStats
 from ingestion.load import load, make_pipeline
 from ingestion.recovery import bind_state_to_warehouse
-from ingestion.run import RunOptions, plan_skipped_scans
+from ingestion.run import plan_skipped_scans
+from ingestion.run_options import RunOptions
 from ingestion.source import CADENCED_SCANS, analytics_api_source
 from ingestion.summary import RunSummary, StepTimer
 from tests.ingestion.test_more_resources import assert_new_tables_equal_ground_truth

@@ -12,10 +12,11 @@ import pytest
 
 from ingestion.api_endpoint import retry_policy
 from ingestion.demo_api import run_demo_api
+from ingestion.extraction import plan_deletion_check
 from ingestion.http import ApiSession
 from ingestion.load import load, make_pipeline
 from ingestion.recovery import bind_state_to_warehouse
-from ingestion.run import RunOptions, plan_deletion_check
+from ingestion.run_options import RunOptions
 from ingestion.source import analytics_api_source
 from ingestion.summary import StepTimer
 
