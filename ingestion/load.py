@@ -120,7 +120,7 @@ def load(
     workers: int = 1,
 ) -> LoadResult:
     """Extract, normalize, load in this process; returns rows per table and columns the API
-    newly sent. A run extracts in a child process instead (`ingestion.extract`), between
+    newly sent. A run extracts in a child process instead (`ingestion.extraction`), between
     the same `prepare` and `finish`."""
     prepared = prepare(pipeline, timer, full_refresh, workers)
     with timer.step("extract"):
