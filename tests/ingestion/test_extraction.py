@@ -29,6 +29,17 @@ def extract_children(pid: int) -> list[psutil.Process]:
     return [c for c in psutil.Process(pid).children() if "spawn_main" in " ".join(c.cmdline())]
 
 
+def extracting_children(pid: int, api) -> list[psutil.Process]:
+    """Wait until `pid` has an extract child and the API has seen its first request."""
+    deadline = time.monotonic() + 60
+    children: list[psutil.Process] = []
+    while time.monotonic() < deadline and not (children and api.stats()["requests_total"]):
+        children = extract_children(pid)
+        time.sleep(0.05)
+    assert children, "no extract child appeared"
+    return children
+
+
 @pytest.fixture
 def api(tmp_path):
     with run_demo_api(incidents=60, dashboards=6, state_dir=str(tmp_path / "demo")) as api:
@@ -113,12 +124,7 @@ def test_the_child_dies_with_its_parent(api_settings, api, tmp_path):
         env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
     )
     try:
-        deadline = time.monotonic() + 60
-        children: list[psutil.Process] = []
-        while time.monotonic() < deadline and not (children and api.stats()["requests_total"]):
-            children = extract_children(parent.pid)
-            time.sleep(0.05)
-        assert children, "no extract child appeared"
+        children = extracting_children(parent.pid, api)
         parent.send_signal(signal.SIGKILL)
         parent.wait(10)
         _, alive = psutil.wait_procs(children, timeout=10)
@@ -148,12 +154,7 @@ def test_ctrl_c_mid_extract_stops_both_processes_with_one_line(api_settings, api
         start_new_session=True,  # its own process group, as a terminal gives it
     )
     try:
-        deadline = time.monotonic() + 60
-        children: list[psutil.Process] = []
-        while time.monotonic() < deadline and not (children and api.stats()["requests_total"]):
-            children = extract_children(run.pid)
-            time.sleep(0.05)
-        assert children, "no extract child appeared"
+        children = extracting_children(run.pid, api)
         os.killpg(run.pid, signal.SIGINT)
         _, stderr = run.communicate(timeout=60)
     finally:
